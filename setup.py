@@ -1,0 +1,27 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="twitter_assets",
+    version="0.1.0",
+    description="Dagster assets that keep a lake of tweets about a brand up to date (X API v2 -> DuckDB).",
+    packages=find_packages(exclude=["twitter_assets_tests*"]),
+    package_data={"twitter_assets": ["sources.yaml"]},
+    python_requires=">=3.10,<3.14",
+    install_requires=[
+        "dagster>=1.13,<1.14",
+        "dagster-webserver>=1.13,<1.14",
+        "requests>=2.31,<3",
+        "duckdb>=1.1,<3",
+        "pandas>=2.2,<4",
+        "pyyaml>=6,<7",
+        "tenacity>=8.2,<10",
+        "filelock>=3.12,<5",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8,<10",
+            "pytest-timeout>=2.3,<3",
+            "tweepy>=4.14,<5",
+        ],
+    },
+)

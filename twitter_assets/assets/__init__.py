@@ -1,0 +1,1 @@
+"""Assets by layer: raw (bronze) API pages, silver tables, gold analysis."""

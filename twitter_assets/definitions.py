@@ -1,0 +1,52 @@
+"""The code location: the only module that knows every asset, check, resource and automation.
+
+Resources come from the environment (see README, "Contract"): the bearer token through
+`dagster.EnvVar` so its value is never stored in config or shown in the UI; the API root and the
+lake root as plain settings. The same definitions serve the simulator and the real API.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from dagster import Definitions, EnvVar
+
+from twitter_assets.assets.gold import build_gold_assets
+from twitter_assets.assets.raw import build_raw_search_asset
+from twitter_assets.assets.silver import build_silver_assets
+from twitter_assets.lake import DEFAULT_LAKE_DIR, LAKE_DIR_ENV, Lake
+from twitter_assets.resources.x_api import BASE_URL_ENV, DEFAULT_BASE_URL, TOKEN_ENV, XApiClient
+from twitter_assets.sources import Source, load_sources
+
+
+def build_assets(sources: Sequence[Source]) -> list:
+    """Every asset of the graph for these sources: one raw asset each, shared silver and gold."""
+    return [
+        *(build_raw_search_asset(source) for source in sources),
+        *build_silver_assets(sources),
+        *build_gold_assets(),
+    ]
+
+
+def build_definitions(
+    sources: Sequence[Source] | None = None,
+    x_api: XApiClient | None = None,
+    lake: Lake | None = None,
+) -> Definitions:
+    """Definitions for the given sources and resources; defaults read the environment."""
+    sources = list(sources) if sources is not None else load_sources()
+    return Definitions(
+        assets=build_assets(sources),
+        resources={
+            "x_api": x_api
+            or XApiClient(
+                bearer_token=EnvVar(TOKEN_ENV),
+                base_url=os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL),
+            ),
+            "lake": lake or Lake(root=os.environ.get(LAKE_DIR_ENV, DEFAULT_LAKE_DIR)),
+        },
+    )
+
+
+defs = build_definitions()

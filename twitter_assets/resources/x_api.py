@@ -1,0 +1,317 @@
+"""The X (Twitter) API v2 client, as a Dagster resource.
+
+It knows HTTP and the API contract (paging, rate limits, retries, error bodies), nothing about
+assets or the lake. Pages come back verbatim so the raw layer can land exactly what the API said.
+
+Behaviour, after tweepy's and twarc2's handling:
+- `GET /2/tweets/search/recent` with `max_results=100`, following `next_token` to the last page.
+- Rate limits: `x-rate-limit-remaining`/`x-rate-limit-reset` are read on every answer; when the
+  window is spent the client sleeps until the reset *before* asking again, and a window 429 waits
+  for the reset too. A usage-cap 429 (`UsageCapExceeded`) cannot clear by waiting: it fails at once.
+- Transient faults (5xx, connection reset, timeout, truncated or unparsable body) are retried with
+  exponential backoff and jitter (tenacity), bounded by `max_attempts`.
+- 401 fails at once naming the token variable; 400 surfaces the API's own messages.
+- The bearer token never appears in logs, exceptions or metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import requests
+from dagster import ConfigurableResource, get_dagster_logger
+from pydantic import Field, PrivateAttr
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from twitter_assets.partitions import format_api_time
+
+TOKEN_ENV = "TWITTER_BEARER_TOKEN"
+BASE_URL_ENV = "TWITTER_API_BASE_URL"
+DEFAULT_BASE_URL = "https://api.x.com"
+
+SEARCH_RECENT_PATH = "/2/tweets/search/recent"
+USER_BY_USERNAME_PATH = "/2/users/by/username/{username}"
+
+TWEET_FIELDS = (
+    "author_id,conversation_id,created_at,entities,id,in_reply_to_user_id,lang,public_metrics,referenced_tweets,text"
+)
+USER_FIELDS = "created_at,id,name,username"
+EXPANSIONS = "author_id"
+MAX_PAGE_SIZE = 100
+
+
+class XApiError(RuntimeError):
+    """Base of every error this client raises. Messages never contain the bearer token."""
+
+
+class XApiAuthError(XApiError):
+    """401: the token is missing, wrong or revoked."""
+
+
+class XApiRequestError(XApiError):
+    """400/403/404: the request itself is wrong; the API's own messages are attached."""
+
+
+class XApiUsageCapError(XApiError):
+    """429 UsageCapExceeded: the plan's tweet cap is spent; waiting for a window does not help."""
+
+
+class XApiRateLimitError(XApiError):
+    """The rate-limit reset is further away than the client is allowed to wait."""
+
+
+class XApiTransientError(XApiError):
+    """A fault that may clear on retry (5xx, reset, timeout, truncated body); raised after the last attempt."""
+
+
+class XApiMalformedResponseError(XApiError):
+    """A 200 answer that is not shaped like an API page: never landed as if it were data."""
+
+
+@dataclass
+class FetchStats:
+    """Counters reported as materialization metadata."""
+
+    requests: int = 0
+    pages: int = 0
+    tweets: int = 0
+    rate_limit_waits: int = 0
+    rate_limit_wait_seconds: float = 0.0
+    retries: int = 0
+
+    def as_metadata(self) -> dict[str, int | float]:
+        return {
+            "requests": self.requests,
+            "pages": self.pages,
+            "tweets": self.tweets,
+            "rate_limit_waits": self.rate_limit_waits,
+            "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 3),
+            "retries": self.retries,
+        }
+
+
+@dataclass
+class SearchPage:
+    """One verbatim API page and the `next_token` that was sent to get it (None for the first)."""
+
+    body: dict[str, Any]
+    pagination_token: str | None
+
+
+@dataclass
+class SearchResult:
+    query: str
+    start_time: str
+    end_time: str
+    pages: list[SearchPage] = field(default_factory=list)
+    stats: FetchStats = field(default_factory=FetchStats)
+
+    @property
+    def tweet_count(self) -> int:
+        return sum(len(page.body.get("data") or []) for page in self.pages)
+
+
+class _RateLimited(Exception):
+    """Internal: a window 429; carries the reset epoch."""
+
+    def __init__(self, reset_at: float | None):
+        super().__init__("window rate limit")
+        self.reset_at = reset_at
+
+
+class XApiClient(ConfigurableResource):
+    """X API v2 over `requests`: recent search and users-by-username.
+
+    Point `base_url` at the local simulator for the demo and tests, or leave the default for the
+    real API; the code path is the same, only the URL and the token differ.
+    """
+
+    bearer_token: str = Field(repr=False, description=f"App-only bearer token; set it with {TOKEN_ENV}.")
+    base_url: str = Field(default=DEFAULT_BASE_URL, description=f"API root; override with {BASE_URL_ENV}.")
+    timeout_seconds: float = 30.0
+    max_attempts: int = 6
+    backoff_initial_seconds: float = 1.0
+    backoff_max_seconds: float = 60.0
+    max_rate_limit_wait_seconds: float = 960.0
+    max_rate_limit_waits: int = 10
+    page_size: int = MAX_PAGE_SIZE
+
+    _session: requests.Session | None = PrivateAttr(default=None)
+
+    # ---- public API --------------------------------------------------------------------------
+    def search_recent(self, query: str, start_time: datetime, end_time: datetime) -> SearchResult:
+        """Every page of a recent search over `[start_time, end_time)`, newest first."""
+        result = SearchResult(query=query, start_time=format_api_time(start_time), end_time=format_api_time(end_time))
+        params: dict[str, str | int] = {
+            "query": query,
+            "start_time": result.start_time,
+            "end_time": result.end_time,
+            "max_results": min(max(self.page_size, 10), MAX_PAGE_SIZE),
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": EXPANSIONS,
+            "user.fields": USER_FIELDS,
+        }
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        while True:
+            page_params = dict(params, next_token=token) if token else params
+            body = self._get(SEARCH_RECENT_PATH, page_params, result.stats)
+            _validate_search_page(body, len(result.pages))
+            result.pages.append(SearchPage(body=body, pagination_token=token))
+            result.stats.pages += 1
+            result.stats.tweets += len(body.get("data") or [])
+            token = body["meta"].get("next_token")
+            if not token:
+                return result
+            if token in seen_tokens:
+                raise XApiMalformedResponseError(f"the API repeated next_token {token!r}: pagination would loop")
+            seen_tokens.add(token)
+
+    def user_by_username(self, username: str, stats: FetchStats | None = None) -> dict[str, Any]:
+        """The user object of a handle (`id`, `name`, `username`, `created_at`)."""
+        body = self._get(
+            USER_BY_USERNAME_PATH.format(username=requests.utils.quote(username, safe="")),
+            {"user.fields": USER_FIELDS},
+            stats or FetchStats(),
+        )
+        if isinstance(body.get("data"), dict) and isinstance(body["data"].get("id"), str):
+            return body["data"]
+        details = "; ".join(str(error.get("detail") or error) for error in body.get("errors") or [])
+        raise XApiRequestError(f"account @{username} could not be resolved: {details or 'no data in the answer'}")
+
+    # ---- HTTP --------------------------------------------------------------------------------
+    def _http(self) -> requests.Session:
+        if self._session is None:
+            if not self.bearer_token:
+                raise XApiAuthError(f"no bearer token: set {TOKEN_ENV}")
+            session = requests.Session()
+            session.headers["Authorization"] = f"Bearer {self.bearer_token}"
+            session.headers["User-Agent"] = "twitter_assets/0.1 (+dagster)"
+            self._session = session
+        return self._session
+
+    def _get(self, path: str, params: dict[str, Any], stats: FetchStats) -> dict[str, Any]:
+        """GET with rate-limit pacing and bounded retries of transient faults."""
+        log = get_dagster_logger()
+
+        def count_retry(state: RetryCallState) -> None:
+            stats.retries += 1
+            error = state.outcome.exception() if state.outcome else None
+            log.warning(f"X API {path}: transient fault ({error}); retry {stats.retries} in {state.upcoming_sleep:.1f} s")
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential_jitter(initial=self.backoff_initial_seconds, max=self.backoff_max_seconds),
+            retry=retry_if_exception_type(XApiTransientError),
+            before_sleep=count_retry,
+            reraise=True,
+        )
+        waits = 0
+        while True:
+            try:
+                return retrying(self._get_once, path, params, stats)
+            except _RateLimited as limited:
+                waits += 1
+                if waits > self.max_rate_limit_waits:
+                    raise XApiRateLimitError(
+                        f"X API {path}: still rate limited after {self.max_rate_limit_waits} waits"
+                    ) from None
+                self._wait_until(limited.reset_at, stats, f"{path} answered 429 Too Many Requests")
+
+    def _get_once(self, path: str, params: dict[str, Any], stats: FetchStats) -> dict[str, Any]:
+        stats.requests += 1
+        try:
+            response = self._http().get(self.base_url.rstrip("/") + path, params=params, timeout=self.timeout_seconds)
+            content = response.content  # a truncated body raises here (ChunkedEncodingError)
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise XApiTransientError(f"X API {path}: {type(exc).__name__}") from None
+
+        status = response.status_code
+        body = _parse_json(content)
+        if status == 200:
+            if body is None:
+                raise XApiTransientError(f"X API {path}: 200 with a body that is not JSON ({len(content)} bytes)")
+            self._pace(response, stats, path)
+            return body
+        if status == 429:
+            if _is_usage_cap(body):
+                raise XApiUsageCapError(
+                    f"X API {path}: usage cap exceeded ({_describe(body)}); the plan's monthly tweet cap is "
+                    "spent, waiting for the rate-limit window will not help"
+                )
+            raise _RateLimited(_header_float(response, "x-rate-limit-reset"))
+        if status == 401:
+            raise XApiAuthError(
+                f"X API {path}: 401 Unauthorized: the bearer token was rejected; check {TOKEN_ENV}"
+            )
+        if status in (500, 502, 503, 504):
+            raise XApiTransientError(f"X API {path}: {status} {_describe(body)}")
+        raise XApiRequestError(f"X API {path}: {status} {_describe(body)}")
+
+    def _pace(self, response: requests.Response, stats: FetchStats, path: str) -> None:
+        """Spend no request into a spent window: sleep until the reset when none remain."""
+        remaining = _header_float(response, "x-rate-limit-remaining")
+        if remaining is not None and remaining <= 0:
+            self._wait_until(_header_float(response, "x-rate-limit-reset"), stats, f"{path} window spent")
+
+    def _wait_until(self, reset_at: float | None, stats: FetchStats, reason: str) -> None:
+        delay = self.backoff_initial_seconds if reset_at is None else max(0.0, reset_at - time.time()) + 1.0
+        if delay > self.max_rate_limit_wait_seconds:
+            raise XApiRateLimitError(
+                f"X API: {reason}; the window resets in {delay:.0f} s, more than the "
+                f"{self.max_rate_limit_wait_seconds:.0f} s this client may wait"
+            )
+        get_dagster_logger().info(f"X API: {reason}; waiting {delay:.1f} s for the rate-limit reset")
+        stats.rate_limit_waits += 1
+        stats.rate_limit_wait_seconds += delay
+        time.sleep(delay)
+
+
+def _parse_json(content: bytes) -> dict[str, Any] | None:
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _header_float(response: requests.Response, name: str) -> float | None:
+    try:
+        return float(response.headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def _is_usage_cap(body: dict[str, Any] | None) -> bool:
+    return bool(body) and (body.get("title") == "UsageCapExceeded" or "usage-capped" in str(body.get("type", "")))
+
+
+def _describe(body: dict[str, Any] | None) -> str:
+    """The API's own words: `errors[].message` for 400s, else title/detail."""
+    if not body:
+        return "(no JSON body)"
+    messages = [str(error.get("message") or error.get("detail")) for error in body.get("errors") or [] if isinstance(error, dict)]
+    if messages:
+        return "; ".join(messages)
+    return ": ".join(str(body[key]) for key in ("title", "detail") if body.get(key)) or json.dumps(body)[:300]
+
+
+def _validate_search_page(body: dict[str, Any], index: int) -> None:
+    """Refuse a 200 that is not a search page, before anything of it can be landed."""
+    where = f"search page {index + 1}"
+    meta = body.get("meta")
+    if not isinstance(meta, dict) or not isinstance(meta.get("result_count"), int):
+        raise XApiMalformedResponseError(f"{where}: no meta.result_count in the answer (keys: {sorted(body)})")
+    data = body.get("data", [])
+    if not isinstance(data, list) or len(data) != meta["result_count"]:
+        raise XApiMalformedResponseError(
+            f"{where}: meta.result_count is {meta['result_count']} but data holds "
+            f"{len(data) if isinstance(data, list) else type(data).__name__}"
+        )
+    for tweet in data:
+        if not isinstance(tweet, dict) or not isinstance(tweet.get("id"), str) or "created_at" not in tweet:
+            raise XApiMalformedResponseError(f"{where}: a tweet without a string id or created_at: {str(tweet)[:200]}")

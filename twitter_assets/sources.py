@@ -1,0 +1,99 @@
+"""Load and validate the tracked searches (sources.yaml) into `Source` objects.
+
+A bad file must fail at load time with a message naming the file, the entry and the field, so the
+person editing YAML knows exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DEFAULT_SOURCES_FILE = Path(__file__).with_name("sources.yaml")
+SOURCES_FILE_ENV = "TWITTER_SOURCES_FILE"
+
+_NAME_RE = re.compile(r"^[a-z0-9_]+$")
+_HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+_MAX_QUERY_LENGTH = 4096  # the API enforces its own per-plan limit (512 basic); this only stops nonsense
+_FIELDS = {"name", "query", "account"}
+
+
+class SourcesFileError(ValueError):
+    """The sources file is missing, unreadable or invalid."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One tracked X search: its slug, the verbatim query and the optional brand account handle."""
+
+    name: str
+    query: str
+    account: str | None = None
+
+
+def sources_file_path() -> Path:
+    """The sources file in force: $TWITTER_SOURCES_FILE, else the package default."""
+    configured = os.environ.get(SOURCES_FILE_ENV)
+    return Path(configured) if configured else DEFAULT_SOURCES_FILE
+
+
+def load_sources(path: Path | str | None = None) -> list[Source]:
+    """Parse and validate a sources file; raise SourcesFileError naming file, entry and field."""
+    path = Path(path) if path is not None else sources_file_path()
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourcesFileError(f"{path}: sources file not found (set {SOURCES_FILE_ENV} or create it)") from None
+    except yaml.YAMLError as exc:
+        raise SourcesFileError(f"{path}: not valid YAML: {exc}") from None
+
+    if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
+        raise SourcesFileError(f"{path}: expected a mapping with a 'sources' list at the top level")
+    if not document["sources"]:
+        raise SourcesFileError(f"{path}: 'sources' is empty; track at least one search")
+
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(document["sources"]):
+        source = _parse_entry(path, index, entry)
+        if source.name in seen:
+            raise SourcesFileError(f"{path}: sources[{index}] ({source.name!r}) field 'name': duplicate name")
+        seen.add(source.name)
+        sources.append(source)
+    return sources
+
+
+def _parse_entry(path: Path, index: int, entry: object) -> Source:
+    where = f"{path}: sources[{index}]"
+    if not isinstance(entry, dict):
+        raise SourcesFileError(f"{where}: expected a mapping with 'name', 'query' and optional 'account'")
+    label = f"{where} ({entry.get('name')!r})" if isinstance(entry.get("name"), str) else where
+
+    unknown = sorted(set(map(str, entry)) - _FIELDS)
+    if unknown:
+        raise SourcesFileError(f"{label} field {unknown[0]!r}: unknown field; allowed: name, query, account")
+
+    name = entry.get("name")
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise SourcesFileError(f"{label} field 'name': must be a slug of [a-z0-9_]+, got {name!r}")
+
+    query = entry.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise SourcesFileError(f"{label} field 'query': must be a non-empty string, got {query!r}")
+    if len(query) > _MAX_QUERY_LENGTH:
+        raise SourcesFileError(f"{label} field 'query': {len(query)} characters is longer than {_MAX_QUERY_LENGTH}")
+
+    account = entry.get("account")
+    if account is not None:
+        if not isinstance(account, str):
+            raise SourcesFileError(f"{label} field 'account': must be a handle string, got {account!r}")
+        account = account.removeprefix("@")
+        if not _HANDLE_RE.match(account):
+            raise SourcesFileError(
+                f"{label} field 'account': {account!r} is not an X handle (1-15 letters, digits or _)"
+            )
+    return Source(name=name, query=query, account=account)
