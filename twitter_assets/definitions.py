@@ -15,6 +15,10 @@ from dagster import Definitions, EnvVar
 from twitter_assets.assets.gold import build_gold_assets
 from twitter_assets.assets.raw import build_raw_search_asset
 from twitter_assets.assets.silver import build_silver_assets
+from twitter_assets.checks.gold import build_gold_checks
+from twitter_assets.checks.raw import build_raw_checks
+from twitter_assets.checks.schema import build_schema_checks
+from twitter_assets.checks.silver import build_silver_checks
 from twitter_assets.lake import DEFAULT_LAKE_DIR, LAKE_DIR_ENV, Lake
 from twitter_assets.resources.x_api import BASE_URL_ENV, DEFAULT_BASE_URL, TOKEN_ENV, XApiClient
 from twitter_assets.sources import Source, load_sources
@@ -29,6 +33,16 @@ def build_assets(sources: Sequence[Source]) -> list:
     ]
 
 
+def build_asset_checks(sources: Sequence[Source]) -> list:
+    """Every asset check: per-source raw checks, silver and gold checks, schema-change checks."""
+    return [
+        *(check for source in sources for check in build_raw_checks(source)),
+        *build_silver_checks(list(sources)),
+        *build_gold_checks(),
+        *build_schema_checks(),
+    ]
+
+
 def build_definitions(
     sources: Sequence[Source] | None = None,
     x_api: XApiClient | None = None,
@@ -38,6 +52,7 @@ def build_definitions(
     sources = list(sources) if sources is not None else load_sources()
     return Definitions(
         assets=build_assets(sources),
+        asset_checks=build_asset_checks(sources),
         resources={
             "x_api": x_api
             or XApiClient(

@@ -205,7 +205,11 @@ class XApiClient(ConfigurableResource):
 
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential_jitter(initial=self.backoff_initial_seconds, max=self.backoff_max_seconds),
+            wait=wait_exponential_jitter(
+                multiplier=self.backoff_initial_seconds,
+                max=self.backoff_max_seconds,
+                jitter=self.backoff_initial_seconds,
+            ),
             retry=retry_if_exception_type(XApiTransientError),
             before_sleep=count_retry,
             reraise=True,

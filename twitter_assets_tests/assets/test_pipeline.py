@@ -1,0 +1,123 @@
+"""Real Dagster materializations of raw -> silver -> gold against the simulator and a temporary lake."""
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+from twitter_assets.partitions import day_bounds
+from twitter_assets.sources import Source
+from twitter_assets_tests.pipeline_fixtures import land, tweet
+
+ALURA = Source(name="aluraonline", query="AluraOnline", account="AluraOnline")
+SEARCH = "/2/tweets/search/recent"
+
+
+def today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def api_tweet_ids(x_api, query: str, day: date) -> set[str]:
+    """The oracle: what the API itself returns for a day, fetched independently of the assets."""
+    start, end = day_bounds(day)
+    return {tweet["id"] for page in x_api.search_recent(query, start, end).pages for tweet in page.body.get("data", [])}
+
+
+def test_backfill_of_several_days_in_one_run(pipeline, make_x_api):
+    days = [today() - timedelta(days=n) for n in (3, 2, 1)]
+    result = pipeline.backfill(days[0], days[-1])
+    assert result.success
+    assert len(pipeline.instance.get_runs()) == 1
+
+    tweets = pipeline.query("SELECT day, tweet_id FROM silver.tweets ORDER BY day")
+    gold = pipeline.query("SELECT day, n_tweets, n_conversations, weekday FROM gold.daily_interactions ORDER BY day")
+    assert [row[0] for row in gold] == days
+    for day, n_tweets, _, weekday in gold:
+        expected = api_tweet_ids(make_x_api(), ALURA.query, day)
+        assert {tweet_id for d, tweet_id in tweets if d == day} == expected
+        assert n_tweets == len(expected) > 0
+        assert weekday == day.strftime("%a")
+    assert len(tweets) == len({tweet_id for _, tweet_id in tweets})
+
+    raw_materializations = [
+        event for event in result.get_asset_materialization_events() if event.asset_key.to_user_string() == "raw/aluraonline"
+    ]
+    assert sorted(event.partition for event in raw_materializations) == [d.isoformat() for d in days]
+    metadata = raw_materializations[0].materialization.metadata
+    assert {"requests", "pages", "tweets", "rate_limit_waits", "retries"} <= set(metadata)
+    assert metadata["tweets"].value == len(tweets)
+
+
+def test_rerunning_a_partition_gives_the_same_rows(pipeline):
+    day = today() - timedelta(days=2)
+    assert pipeline.backfill(day, day).success
+    snapshot = pipeline.query("SELECT * FROM silver.tweets ORDER BY tweet_id")
+    gold = pipeline.query("SELECT * FROM gold.daily_interactions")
+    users = pipeline.query("SELECT user_id, username FROM silver.users ORDER BY user_id")
+    assert pipeline.backfill(day, day).success
+    assert pipeline.query("SELECT * FROM silver.tweets ORDER BY tweet_id") == snapshot
+    assert pipeline.query("SELECT * FROM gold.daily_interactions") == gold
+    assert pipeline.query("SELECT user_id, username FROM silver.users ORDER BY user_id") == users
+    assert pipeline.query("SELECT count(*) - count(DISTINCT (source, tweet_id)) FROM silver.tweets") == [(0,)]
+
+
+def test_an_empty_day_is_a_row_of_zeros(make_pipeline):
+    pipeline = make_pipeline(sources=[Source(name="quiet", query="zzqx_no_tweet_says_this")])
+    day = today() - timedelta(days=1)
+    assert pipeline.backfill(day, day).success
+    landed = pipeline.lake.read_raw_day("quiet", day)
+    assert landed.pages == [{"meta": {"result_count": 0}}]
+    assert pipeline.query("SELECT count(*) FROM silver.tweets") == [(0,)]
+    assert pipeline.query("SELECT source, day, n_tweets, n_conversations, likes FROM gold.daily_interactions") == [
+        ("quiet", day, 0, 0, 0)
+    ]
+
+
+def test_day_outside_the_window_fails_before_any_request(pipeline, simulator):
+    day = today() - timedelta(days=9)
+    result = pipeline.backfill(day, day, raise_on_error=False)
+    assert not result.success
+    failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
+    assert "can no longer be fetched" in str(failure.event_specific_data.error)
+    assert not [record for record in simulator.requests if record.path == SEARCH]
+    assert pipeline.lake.read_raw_day("aluraonline", day) is None
+
+
+def test_landed_day_outside_the_window_is_kept(pipeline, simulator):
+    day = today() - timedelta(days=9)
+    land(pipeline.lake, day, [tweet("1", day)])
+    before = pipeline.lake.raw_pages_path("aluraonline", day).read_bytes()
+
+    assert pipeline.backfill(day, day).success
+    assert pipeline.lake.raw_pages_path("aluraonline", day).read_bytes() == before
+    assert not [record for record in simulator.requests if record.path == SEARCH]
+    assert pipeline.query("SELECT tweet_id FROM silver.tweets") == [("1",)]
+
+
+def test_clamped_day_never_lands_fewer_tweets_than_it_had(pipeline):
+    day = today() - timedelta(days=7)  # partly outside the 7-day window
+    land(pipeline.lake, day, [tweet(str(n), day) for n in range(1, 5000)])
+    result = pipeline.backfill(day, day, selection="raw")
+    assert result.success
+    assert pipeline.lake.read_raw_day("aluraonline", day).tweet_count == 4999
+    assert "kept" in result.get_asset_materialization_events()[0].materialization.metadata["days"].value
+
+
+def test_clamped_day_is_fetched_for_the_part_the_api_serves(pipeline):
+    day = today() - timedelta(days=7)
+    result = pipeline.backfill(day, day)
+    assert result.success
+    manifest = pipeline.lake.read_raw_day("aluraonline", day).manifest
+    assert manifest["clamped"] is True and manifest["start_time"] > f"{day}T00:00:00Z"
+    assert pipeline.query("SELECT clamped FROM silver.source_days") == [(True,)]
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["clamped_days"].value == [day.isoformat()]
+
+
+def test_the_token_never_reaches_the_lake_or_the_event_log(pipeline, simulator_token):
+    day = today() - timedelta(days=1)
+    result = pipeline.backfill(day, day)
+    assert result.success
+    for path in pipeline.lake.root_path.rglob("*"):
+        if path.is_file():
+            assert simulator_token.encode() not in path.read_bytes(), path
+    assert simulator_token not in json.dumps([str(event) for event in result.all_events])
+

@@ -1,0 +1,201 @@
+"""Every asset check passes on a clean backfill and fails, with a message a person understands,
+when its data is broken on purpose."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from dagster import AssetCheckKey, AssetKey, AssetMaterialization, AssetSelection, TableColumn, TableSchema
+
+from twitter_assets_tests.pipeline_fixtures import land, tweet
+
+RAW = AssetKey(["raw", "aluraonline"])
+TWEETS = AssetKey(["silver", "tweets"])
+USERS = AssetKey(["silver", "users"])
+GOLD = AssetKey(["gold", "daily_interactions"])
+
+
+def yesterday() -> date:
+    return datetime.now(timezone.utc).date() - timedelta(days=1)
+
+
+@pytest.fixture
+def landed(pipeline):
+    """A clean backfill of two days; returns the pipeline and the days."""
+    days = (yesterday() - timedelta(days=1), yesterday())
+    result = pipeline.backfill(*days)
+    assert result.success
+    return pipeline, days, result
+
+
+def evaluations(result) -> dict[tuple[str, str, str | None], object]:
+    return {
+        (evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.partition): evaluation
+        for evaluation in result.get_asset_check_evaluations()
+    }
+
+
+def run_check(pipeline, day: date, asset: AssetKey, name: str):
+    """Run one check alone on one day (as the UI's "Execute" on a partition does) and return its evaluation."""
+    result = pipeline.backfill(day, day, selection=AssetSelection.checks(AssetCheckKey(asset, name)), raise_on_error=False)
+    (evaluation,) = result.get_asset_check_evaluations()
+    return evaluation
+
+
+def test_clean_backfill_passes_every_check_for_every_partition(landed):
+    pipeline, days, result = landed
+    found = evaluations(result)
+    partitioned = {key for key in found if key[2] is not None}
+    assert all(found[key].passed for key in found), [found[key].description for key in found if not found[key].passed]
+    # each partitioned check has one verdict per day, visible per partition
+    per_check = {(asset, name) for asset, name, _ in partitioned}
+    assert len(per_check) == 13
+    assert partitioned == {(asset, name, day.isoformat()) for asset, name in per_check for day in days}
+
+
+def break_raw(pipeline, day: date, edit) -> None:
+    landing = pipeline.lake.read_raw_day("aluraonline", day)
+    pages, manifest = edit([dict(page) for page in landing.pages], dict(landing.manifest))
+    pipeline.lake.write_raw_day("aluraonline", day, pages, manifest)
+
+
+def test_dropped_page_breaks_the_next_token_chain(make_pipeline):
+    pipeline = make_pipeline()
+    pipeline.x_api = pipeline.x_api.model_copy(update={"page_size": 20})
+    day = yesterday()
+    assert pipeline.backfill(day, day).success
+    break_raw(pipeline, day, lambda pages, manifest: (pages[:1] + pages[2:], manifest))
+    evaluation = run_check(pipeline, day, RAW, "next_token_chain_complete")
+    assert not evaluation.passed
+    assert "a page is missing" in evaluation.description
+
+
+def test_page_without_tweet_id_fails_the_shape_check(landed):
+    pipeline, (_, day), _ = landed
+
+    def drop_id(pages, manifest):
+        tweet = dict(pages[0]["data"][0])
+        del tweet["id"]
+        pages[0]["data"] = [tweet, *pages[0]["data"][1:]]
+        return pages, manifest
+
+    break_raw(pipeline, day, drop_id)
+    evaluation = run_check(pipeline, day, RAW, "pages_match_api_shape")
+    assert not evaluation.passed and evaluation.description == "page 1 of %d: tweet 0 has no string 'id'" % len(
+        pipeline.lake.read_raw_day("aluraonline", day).pages
+    )
+
+
+def test_result_count_lie_fails_the_count_check(landed):
+    pipeline, (_, day), _ = landed
+
+    def inflate(pages, manifest):
+        pages[0]["meta"] = {**pages[0]["meta"], "result_count": pages[0]["meta"]["result_count"] + 1}
+        return pages, manifest
+
+    break_raw(pipeline, day, inflate)
+    evaluation = run_check(pipeline, day, RAW, "result_counts_match_tweets")
+    assert not evaluation.passed and "sum of meta.result_count" in evaluation.description
+
+
+def test_window_not_covering_the_day_fails(landed):
+    pipeline, (_, day), _ = landed
+    break_raw(pipeline, day, lambda pages, manifest: (pages, {**manifest, "start_time": f"{day}T06:00:00Z", "clamped": False}))
+    evaluation = run_check(pipeline, day, RAW, "window_matches_partition")
+    assert not evaluation.passed and "is not marked clamped" in evaluation.description
+
+
+def test_duplicated_tweet_fails_uniqueness(landed):
+    pipeline, (_, day), _ = landed
+    (tweet_id,) = pipeline.query("SELECT min(tweet_id) FROM silver.tweets WHERE day = $day", {"day": day})[0]
+    pipeline.query("INSERT INTO silver.tweets SELECT * FROM silver.tweets WHERE tweet_id = $id", {"id": tweet_id})
+    evaluation = run_check(pipeline, day, TWEETS, "tweet_ids_unique")
+    assert not evaluation.passed and f"aluraonline/{tweet_id} x2" in evaluation.description
+
+
+def test_null_author_fails_required_columns(landed):
+    pipeline, (_, day), _ = landed
+    pipeline.query("UPDATE silver.tweets SET author_id = NULL WHERE tweet_id = (SELECT min(tweet_id) FROM silver.tweets WHERE day = $day)", {"day": day})
+    evaluation = run_check(pipeline, day, TWEETS, "required_columns_not_null")
+    assert not evaluation.passed and evaluation.description == "required columns hold nulls (author_id: 1)"
+
+
+def test_tweet_on_the_wrong_day_fails(landed):
+    pipeline, (_, day), _ = landed
+    pipeline.query("UPDATE silver.tweets SET created_at = created_at - INTERVAL 2 DAY WHERE tweet_id = (SELECT min(tweet_id) FROM silver.tweets WHERE day = $day)", {"day": day})
+    evaluation = run_check(pipeline, day, TWEETS, "created_at_inside_day")
+    assert not evaluation.passed and "created on another day" in evaluation.description
+
+
+def test_tweet_lost_between_raw_and_silver_fails_completeness(landed):
+    pipeline, (_, day), _ = landed
+    (tweet_id,) = pipeline.query("SELECT max(tweet_id) FROM silver.tweets WHERE day = $day", {"day": day})[0]
+    pipeline.query("DELETE FROM silver.tweets WHERE tweet_id = $id", {"id": tweet_id})
+    evaluation = run_check(pipeline, day, TWEETS, "complete_against_raw")
+    assert not evaluation.passed and f"1 raw tweets missing from silver, e.g. ['{tweet_id}']" in evaluation.description
+
+
+def test_unknown_author_is_reported_with_its_share(landed):
+    pipeline, (_, day), _ = landed
+    (author,) = pipeline.query("SELECT min(author_id) FROM silver.tweets WHERE day = $day", {"day": day})[0]
+    pipeline.query("DELETE FROM silver.users WHERE user_id = $id", {"id": author})
+    evaluation = run_check(pipeline, day, TWEETS, "authors_known")
+    assert not evaluation.passed and "missing from silver.users" in evaluation.description
+    assert evaluation.metadata["share"].value < 1
+
+
+def test_duplicate_user_fails_when_the_table_loses_its_key(landed):
+    pipeline, (_, day), _ = landed
+    pipeline.query("CREATE TABLE silver.users_unkeyed AS SELECT * FROM silver.users")
+    pipeline.query("DROP TABLE silver.users")
+    pipeline.query("ALTER TABLE silver.users_unkeyed RENAME TO users")
+    pipeline.query("INSERT INTO silver.users SELECT * FROM silver.users LIMIT 1")
+    evaluation = run_check(pipeline, day, USERS, "user_ids_unique")
+    assert not evaluation.passed and "appear more than once" in evaluation.description
+
+
+def test_empty_username_fails(landed):
+    pipeline, (_, day), _ = landed
+    pipeline.query("UPDATE silver.users SET username = '' WHERE user_id = (SELECT min(user_id) FROM silver.users)")
+    evaluation = run_check(pipeline, day, USERS, "usernames_not_empty")
+    assert not evaluation.passed and "1 users have an empty username" in evaluation.description
+
+
+def test_gold_row_off_by_one_fails_reconciliation(landed):
+    pipeline, (_, day), _ = landed
+    (n_tweets,) = pipeline.query("SELECT n_tweets FROM gold.daily_interactions WHERE day = $day", {"day": day})[0]
+    pipeline.query("UPDATE gold.daily_interactions SET n_tweets = n_tweets + 1 WHERE day = $day", {"day": day})
+    evaluation = run_check(pipeline, day, GOLD, "reconciles_with_silver")
+    assert not evaluation.passed
+    assert f"aluraonline n_tweets: gold says {n_tweets + 1}, silver says {n_tweets}" in evaluation.description
+
+
+def test_negative_count_fails(landed):
+    pipeline, (_, day), _ = landed
+    pipeline.query("UPDATE gold.daily_interactions SET likes = -1 WHERE day = $day", {"day": day})
+    evaluation = run_check(pipeline, day, GOLD, "no_negative_counts")
+    assert not evaluation.passed and "negative values in ['likes']" in evaluation.description
+
+
+def test_changed_column_schema_is_noticed(landed):
+    pipeline, (_, day), _ = landed
+    pipeline.instance.report_runless_asset_event(
+        AssetMaterialization(
+            asset_key=TWEETS,
+            partition=day.isoformat(),
+            metadata={"dagster/column_schema": TableSchema(columns=[TableColumn("tweet_id", "varchar")])},
+        )
+    )
+    evaluation = run_check(pipeline, day, TWEETS, "column_schema_change")
+    assert not evaluation.passed and "Removed columns" in evaluation.description
+
+
+def test_bad_raw_day_does_not_flow_into_silver_or_gold(pipeline):
+    day = datetime.now(timezone.utc).date() - timedelta(days=9)  # outside the window: raw keeps what is landed
+    land(pipeline.lake, day, [tweet("7", day)])
+    break_raw(pipeline, day, lambda pages, manifest: ([{**pages[0], "meta": {**pages[0]["meta"], "next_token": "lost"}}], manifest))
+    result = pipeline.backfill(day, day, raise_on_error=False)
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [e.check_name for e in failed] == ["next_token_chain_complete"]
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {"raw/aluraonline"}

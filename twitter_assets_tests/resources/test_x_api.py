@@ -1,0 +1,124 @@
+"""The X API client against the simulator over real HTTP: paging, rate limits, retries, errors."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from twitter_assets.resources.x_api import (
+    XApiAuthError,
+    XApiMalformedResponseError,
+    XApiRequestError,
+    XApiTransientError,
+    XApiUsageCapError,
+    _validate_search_page,
+)
+
+SEARCH = "/2/tweets/search/recent"
+
+
+def yesterday_window() -> tuple[datetime, datetime]:
+    start = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    return start, start + timedelta(days=1)
+
+
+def search_requests(simulator):
+    return [record for record in simulator.requests if record.path == SEARCH]
+
+
+def test_pages_follow_next_token_to_the_last_page(simulator, make_x_api):
+    client = make_x_api(page_size=10)
+    start, end = yesterday_window()
+    result = client.search_recent("AluraOnline", start, end)
+    ids = [tweet["id"] for page in result.pages for tweet in page.body.get("data", [])]
+
+    assert len(result.pages) > 5
+    assert len(ids) == len(set(ids)) == result.tweet_count == result.stats.tweets
+    assert [page.pagination_token for page in result.pages][1:] == [page.body["meta"]["next_token"] for page in result.pages[:-1]]
+    assert "next_token" not in result.pages[-1].body["meta"]
+    assert result.stats.requests == result.stats.pages == len(search_requests(simulator))
+    # the same window at 100 per page returns the same tweets in fewer pages
+    assert sorted(ids) == sorted(
+        tweet["id"] for page in make_x_api().search_recent("AluraOnline", start, end).pages for tweet in page.body.get("data", [])
+    )
+    params = search_requests(simulator)[0].params
+    assert params["start_time"].endswith("Z") and params["end_time"].endswith("Z")
+    assert {"created_at", "conversation_id", "public_metrics", "referenced_tweets", "lang"} <= set(params["tweet.fields"].split(","))
+
+
+def test_window_429_waits_for_the_reset_then_succeeds(simulator, make_x_api):
+    simulator.faults.push("429", reset_after=1.0)
+    start, end = yesterday_window()
+    result = make_x_api().search_recent("AluraOnline", start, end)
+    assert result.tweet_count > 0
+    assert result.stats.rate_limit_waits == 1 and result.stats.rate_limit_wait_seconds >= 1.0
+    assert [record.status for record in search_requests(simulator)][:2] == [429, 200]
+
+
+def test_client_paces_itself_before_the_window_is_spent(make_simulator, make_x_api):
+    simulator = make_simulator(rate_limit=3, rate_window_seconds=2)
+    start, end = yesterday_window()
+    result = make_x_api(simulator=simulator, page_size=20).search_recent("AluraOnline", start, end)
+    assert result.stats.pages > 3
+    assert result.stats.rate_limit_waits >= 1
+    assert all(record.status == 200 for record in search_requests(simulator)), "the client must not spend a 429"
+
+
+def test_usage_cap_fails_at_once(simulator, make_x_api):
+    simulator.faults.push("usage_cap")
+    start, end = yesterday_window()
+    with pytest.raises(XApiUsageCapError, match="usage cap exceeded"):
+        make_x_api().search_recent("AluraOnline", start, end)
+    assert len(search_requests(simulator)) == 1
+
+
+@pytest.mark.parametrize("fault", ["503", "500", "reset", "truncate"])
+def test_transient_faults_are_retried(simulator, make_x_api, fault):
+    simulator.faults.push(fault)
+    start, end = yesterday_window()
+    result = make_x_api().search_recent("AluraOnline", start, end)
+    assert result.stats.retries == 1
+    assert result.tweet_count == make_x_api().search_recent("AluraOnline", start, end).tweet_count
+
+
+def test_retries_are_bounded(simulator, make_x_api):
+    client = make_x_api(max_attempts=3)
+    for _ in range(3):
+        simulator.faults.push("503")
+    start, end = yesterday_window()
+    with pytest.raises(XApiTransientError, match="503"):
+        client.search_recent("AluraOnline", start, end)
+    assert len(search_requests(simulator)) == 3
+
+
+def test_bad_token_fails_at_once_naming_the_variable_not_the_token(simulator, make_x_api):
+    client = make_x_api(bearer_token="wrong-secret-value")
+    start, end = yesterday_window()
+    with pytest.raises(XApiAuthError, match="TWITTER_BEARER_TOKEN") as error:
+        client.search_recent("AluraOnline", start, end)
+    assert "wrong-secret-value" not in str(error.value)
+    assert len(search_requests(simulator)) == 1
+
+
+def test_400_surfaces_the_api_message(make_x_api):
+    start = datetime.now(timezone.utc) - timedelta(days=10)
+    with pytest.raises(XApiRequestError, match="'start_time' must be on or after"):
+        make_x_api().search_recent("AluraOnline", start, start + timedelta(days=1))
+
+
+def test_user_by_username(make_x_api):
+    assert make_x_api().user_by_username("AluraOnline")["id"] == "1566580880"
+    with pytest.raises(XApiRequestError, match="@nobody_here_123 could not be resolved"):
+        make_x_api().user_by_username("nobody_here_123")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        {"data": []},
+        {"meta": {"result_count": 2}, "data": [{"id": "1", "created_at": "x", "text": ""}]},
+        {"meta": {"result_count": 1}, "data": [{"id": 1, "created_at": "x", "text": ""}]},
+    ],
+)
+def test_malformed_pages_are_refused(page):
+    with pytest.raises(XApiMalformedResponseError):
+        _validate_search_page(page, 0)
