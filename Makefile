@@ -18,8 +18,9 @@ $(STAMP): setup.py
 demo: install
 	$(PY) scripts/demo.py
 
-## The whole test suite (and, once checks exist, the definitions validation and a checked backfill).
+## Validate the code location, then the whole suite (incl. a CLI backfill that fails on any failed check).
 test: install
+	$(VENV)/bin/dagster definitions validate -m twitter_assets.definitions
 	$(VENV)/bin/pytest
 
 ## The Dagster UI on http://127.0.0.1:3000 against the simulator, with the demo's environment.

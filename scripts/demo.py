@@ -11,8 +11,10 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+from dagster import DagsterInstance
 from local import REPO_ROOT, local_environment, running_simulator
 
+from twitter_assets.checks.report import failed_evaluations, run_check_evaluations
 from twitter_assets.lake import Lake
 
 
@@ -29,8 +31,17 @@ def main() -> int:
         print(f"X API simulator at {base_url}; lake at {env['TWITTER_LAKE_DIR']}", flush=True)
         print(f"Backfilling {first}...{last} through every asset and check (one run)...", flush=True)
         command = [
-            sys.executable, "-m", "dagster", "asset", "materialize",
-            "-m", "twitter_assets.definitions", "--select", "*", "--partition-range", f"{first}...{last}",
+            sys.executable,
+            "-m",
+            "dagster",
+            "asset",
+            "materialize",
+            "-m",
+            "twitter_assets.definitions",
+            "--select",
+            "*",
+            "--partition-range",
+            f"{first}...{last}",
         ]
         completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
         if completed.returncode != 0:
@@ -38,7 +49,24 @@ def main() -> int:
             print(f"the backfill failed (exit code {completed.returncode})", file=sys.stderr)
             return 1
     print_summary(Lake(root=env["TWITTER_LAKE_DIR"]), first, last)
-    return 0
+    return print_checks(env["DAGSTER_HOME"])
+
+
+def print_checks(dagster_home: str) -> int:
+    """Summarise the backfill run's check evaluations; a failed check fails the demo."""
+    with DagsterInstance.from_config(dagster_home) as instance:
+        (run,) = instance.get_runs(limit=1)
+        evaluations = run_check_evaluations(instance, run.run_id)
+    checks = {(e.asset_key, e.check_name) for e in evaluations}
+    per_partition = [e for e in evaluations if e.partition]
+    failed = failed_evaluations(evaluations)
+    print(
+        f"checks: {len(checks)} checks, {len(per_partition)} per-partition verdicts, "
+        f"{len(failed)} failed (run {run.run_id}; browse it with `make dev`)"
+    )
+    for line in failed:
+        print(f"FAILED {line}")
+    return 1 if failed else 0
 
 
 def print_summary(lake: Lake, first: str, last: str) -> None:
@@ -52,7 +80,8 @@ def print_summary(lake: Lake, first: str, last: str) -> None:
             {"first": first, "last": last},
         ).df()
         windows = db.execute(
-            "SELECT source, day, clamped, window_start FROM silver.source_days WHERE clamped AND day BETWEEN $first AND $last",
+            """SELECT source, day, clamped, window_start FROM silver.source_days
+               WHERE clamped AND day BETWEEN $first AND $last""",
             {"first": first, "last": last},
         ).fetchall()
         tweets = db.execute("SELECT count(*) FROM silver.tweets").fetchone()[0]

@@ -23,7 +23,17 @@ SIMULATOR_TOKEN = "local-simulator-token"  # accepted only by the local simulato
 def running_simulator(port: int = 0) -> Iterator[str]:
     """Start `python -m twitter_assets.simulator` and yield its base URL; stop it on exit."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "twitter_assets.simulator", "--host", "127.0.0.1", "--port", str(port), "--token", SIMULATOR_TOKEN],
+        [
+            sys.executable,
+            "-m",
+            "twitter_assets.simulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--token",
+            SIMULATOR_TOKEN,
+        ],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO_ROOT,

@@ -76,9 +76,7 @@ def fetch_window(day: date, now: datetime) -> FetchWindow:
             f"{format_api_time(earliest)} (the last {RECENT_SEARCH_DAYS} days): it can no longer be fetched"
         )
     if day_start >= latest:
-        raise OutsideApiWindowError(
-            f"partition {day.isoformat()} has not started yet (now is {format_api_time(now)})"
-        )
+        raise OutsideApiWindowError(f"partition {day.isoformat()} has not started yet (now is {format_api_time(now)})")
     return FetchWindow(day=day, start=max(day_start, earliest), end=min(day_end, latest))
 
 

@@ -36,7 +36,10 @@ class Pipeline:
         """One run over `first..last` (the single-run backfill), like `--partition-range`."""
         if selection == "raw":
             selection = AssetSelection.assets(*(raw_asset_key(source) for source in self.sources))
-        tags = {"dagster/asset_partition_range_start": first.isoformat(), "dagster/asset_partition_range_end": last.isoformat()}
+        tags = {
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        }
         return materialize(
             [*build_assets(self.sources), *build_asset_checks(self.sources)],
             resources={"x_api": self.x_api, "lake": self.lake},

@@ -8,7 +8,9 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from dagster import AssetKey, DagsterInstance, DagsterEventType, EventRecordsFilter
+from dagster import AssetKey, DagsterInstance
+
+from twitter_assets.checks.report import failed_evaluations, run_check_evaluations
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ["raw/aluraonline", "silver/tweets", "silver/users", "gold/daily_interactions"]
@@ -28,8 +30,17 @@ def test_cli_backfill_materializes_every_asset_and_passes_every_check(simulator,
     }
     env.pop("TWITTER_SOURCES_FILE", None)
     command = [
-        sys.executable, "-m", "dagster", "asset", "materialize", "-m", "twitter_assets.definitions",
-        "--select", "*", "--partition-range", f"{first}...{last}",
+        sys.executable,
+        "-m",
+        "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "twitter_assets.definitions",
+        "--select",
+        "*",
+        "--partition-range",
+        f"{first}...{last}",
     ]
     completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -39,15 +50,12 @@ def test_cli_backfill_materializes_every_asset_and_passes_every_check(simulator,
     try:
         days = {(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)}
         for asset in ASSETS:
-            records = instance.get_event_records(
-                EventRecordsFilter(DagsterEventType.ASSET_MATERIALIZATION, asset_key=AssetKey.from_user_string(asset))
-            )
+            records = instance.fetch_materializations(AssetKey.from_user_string(asset), limit=100).records
             assert {record.partition_key for record in records} == days, asset
-        evaluations = instance.get_event_records(EventRecordsFilter(DagsterEventType.ASSET_CHECK_EVALUATION))
-        verdicts = [record.event_log_entry.dagster_event.event_specific_data for record in evaluations]
+        (run,) = instance.get_runs()
+        verdicts = run_check_evaluations(instance, run.run_id)
         assert len({(v.asset_key, v.check_name) for v in verdicts}) == 16
-        failed = [f"{v.asset_key.to_user_string()}:{v.check_name}@{v.partition}: {v.description}" for v in verdicts if not v.passed]
-        assert not failed
+        assert not failed_evaluations(verdicts)
         assert {v.partition for v in verdicts if v.check_name == "complete_against_raw"} >= days
     finally:
         instance.dispose()

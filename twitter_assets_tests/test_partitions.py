@@ -14,7 +14,10 @@ def test_partition_keys_are_utc_days():
 
 def test_day_inside_window_is_the_whole_day():
     window = fetch_window(date(2026, 11, 20), NOW)
-    assert (window.start, window.end) == (datetime(2026, 11, 20, tzinfo=timezone.utc), datetime(2026, 11, 21, tzinfo=timezone.utc))
+    assert (window.start, window.end) == (
+        datetime(2026, 11, 20, tzinfo=timezone.utc),
+        datetime(2026, 11, 21, tzinfo=timezone.utc),
+    )
     assert not window.clamped
 
 

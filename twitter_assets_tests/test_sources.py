@@ -12,7 +12,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_default_file_tracks_aluraonline():
-    assert load_sources(DEFAULT_SOURCES_FILE) == [Source(name="aluraonline", query="AluraOnline", account="AluraOnline")]
+    assert load_sources(DEFAULT_SOURCES_FILE) == [
+        Source(name="aluraonline", query="AluraOnline", account="AluraOnline")
+    ]
 
 
 def test_env_var_selects_the_file(tmp_path, monkeypatch):
@@ -22,7 +24,9 @@ def test_env_var_selects_the_file(tmp_path, monkeypatch):
 
 
 def test_query_is_kept_verbatim_and_at_is_stripped_from_account(tmp_path):
-    path = write(tmp_path, """sources:\n  - {name: a, query: '"Alura Online" OR @AluraOnline', account: "@AluraOnline"}\n""")
+    path = write(
+        tmp_path, """sources:\n  - {name: a, query: '"Alura Online" OR @AluraOnline', account: "@AluraOnline"}\n"""
+    )
     assert load_sources(path)[0] == Source(name="a", query='"Alura Online" OR @AluraOnline', account="AluraOnline")
 
 

@@ -11,16 +11,14 @@
   retweets*, whose metrics echo the retweeted tweet and would count it again.
 """
 
-
 from datetime import timedelta
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 
-from twitter_assets.assets.silver import SILVER_TWEETS_KEY, column_schema, create_table_sql, preview
+from twitter_assets.assets.silver import SILVER_TWEETS_KEY
+from twitter_assets.assets.tables import column_schema, create_table_sql, daily_table_asset, preview, transaction
 from twitter_assets.lake import Lake
-from twitter_assets.partitions import daily_partitions, single_run_backfill
 
-GOLD_GROUP = "gold"
 DAILY_INTERACTIONS_KEY = AssetKey(["gold", "daily_interactions"])
 
 DAILY_INTERACTIONS_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -89,19 +87,12 @@ ORDER BY d.source, d.day
 
 
 def build_gold_assets() -> list[AssetsDefinition]:
-    @asset(
+    @daily_table_asset(
         key=DAILY_INTERACTIONS_KEY,
+        table="gold.daily_interactions",
+        columns=DAILY_INTERACTIONS_COLUMNS,
         deps=[SILVER_TWEETS_KEY],
-        group_name=GOLD_GROUP,
-        partitions_def=daily_partitions,
-        backfill_policy=single_run_backfill,
-        kinds={"duckdb"},
-        pool="lake_duckdb",
         description="Per source and UTC day: tweets, conversations, replies to the account, engagement.",
-        metadata={
-            "dagster/table_name": "gold.daily_interactions",
-            "dagster/column_schema": column_schema(DAILY_INTERACTIONS_COLUMNS),
-        },
     )
     def daily_interactions(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:
         window = context.partition_time_window
@@ -110,14 +101,9 @@ def build_gold_assets() -> list[AssetsDefinition]:
             db.execute(create_table_sql("gold.daily_interactions", DAILY_INTERACTIONS_COLUMNS))
             frame = db.execute(DAILY_INTERACTIONS_SQL, params).df()
             db.register("interactions_frame", frame)
-            db.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(db):
                 db.execute("DELETE FROM gold.daily_interactions WHERE day BETWEEN $first_day AND $last_day", params)
                 db.execute("INSERT INTO gold.daily_interactions BY NAME SELECT * FROM interactions_frame")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
         return MaterializeResult(
             metadata={
                 "dagster/row_count": len(frame),

@@ -8,7 +8,6 @@ One factory serves every source of sources.yaml. Landing rules:
   before any request if it has none.
 """
 
-
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
@@ -107,7 +106,7 @@ def _land_day(
         result = x_api.search_recent(source.query, window.start, window.end)
     except XApiError as exc:
         raise Failure(description=f"source {source.name!r}, partition {day}: {exc}") from None
-    _add_stats(stats, result.stats)
+    stats.add(result.stats)
 
     if existing is not None and window.clamped and result.tweet_count < existing.tweet_count:
         note = (
@@ -117,10 +116,13 @@ def _land_day(
         context.log.warning(f"{source.name} {day}: {note}; keeping the earlier landing")
         return _kept(day, existing, note)
 
-    lake.write_raw_day(source.name, day, [page.body for page in result.pages], _manifest(source, day, window, result, account, now))
+    lake.write_raw_day(
+        source.name, day, [page.body for page in result.pages], _manifest(source, day, window, result, account, now)
+    )
     if window.clamped:
         context.log.info(
-            f"{source.name} {day}: window clamped to {result.start_time}..{result.end_time} (the API serves only that part)"
+            f"{source.name} {day}: window clamped to {result.start_time}..{result.end_time} "
+            "(the API serves only that part)"
         )
     return DayLanding(
         day=day,
@@ -173,27 +175,34 @@ def _manifest(source, day, window, result: SearchResult, account, fetched_at: da
     }
 
 
-def _add_stats(total: FetchStats, part: FetchStats) -> None:
-    total.requests += part.requests
-    total.pages += part.pages
-    total.tweets += part.tweets
-    total.rate_limit_waits += part.rate_limit_waits
-    total.rate_limit_wait_seconds += part.rate_limit_wait_seconds
-    total.retries += part.retries
-
-
 def _landing_metadata(landings: list[DayLanding], stats: FetchStats) -> dict[str, Any]:
     rows = [
-        f"| {l.day} | {l.outcome} | {l.tweets} | {l.pages} | {l.window_start} | {l.window_end} | {'yes' if l.clamped else 'no'} | {l.note} |"
-        for l in landings
+        "| "
+        + " | ".join(
+            str(value)
+            for value in (
+                landing.day,
+                landing.outcome,
+                landing.tweets,
+                landing.pages,
+                landing.window_start,
+                landing.window_end,
+                "yes" if landing.clamped else "no",
+                landing.note,
+            )
+        )
+        + " |"
+        for landing in landings
     ]
-    table = "\n".join(["| day | outcome | tweets | pages | from | to | clamped | note |", "|---|---|---|---|---|---|---|---|", *rows])
+    table = "\n".join(
+        ["| day | outcome | tweets | pages | from | to | clamped | note |", "|---|---|---|---|---|---|---|---|", *rows]
+    )
     return {
         **stats.as_metadata(),
-        "dagster/row_count": sum(l.tweets for l in landings),
-        "landed_tweets": sum(l.tweets for l in landings),
-        "days_landed": sum(l.outcome == "landed" for l in landings),
-        "days_kept": sum(l.outcome == "kept" for l in landings),
-        "clamped_days": [str(l.day) for l in landings if l.clamped],
+        "dagster/row_count": sum(landing.tweets for landing in landings),
+        "landed_tweets": sum(landing.tweets for landing in landings),
+        "days_landed": sum(landing.outcome == "landed" for landing in landings),
+        "days_kept": sum(landing.outcome == "kept" for landing in landings),
+        "clamped_days": [str(landing.day) for landing in landings if landing.clamped],
         "days": MetadataValue.md(table),
     }

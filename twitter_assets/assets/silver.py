@@ -10,29 +10,19 @@ A partition is replaced as a whole: delete the days, insert them again, inside o
 so a re-run gives the same rows and a failed run leaves the previous ones.
 """
 
-
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from dagster import (
-    AssetExecutionContext,
-    AssetKey,
-    AssetsDefinition,
-    MaterializeResult,
-    MetadataValue,
-    TableColumn,
-    TableSchema,
-    asset,
-)
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 
 from twitter_assets.assets.raw import raw_asset_key
+from twitter_assets.assets.tables import column_schema, create_table_sql, daily_table_asset, frame, preview, transaction
 from twitter_assets.lake import Lake, RawDay
-from twitter_assets.partitions import daily_partitions, day_bounds, parse_day, single_run_backfill
+from twitter_assets.partitions import day_bounds, parse_day
 from twitter_assets.sources import Source
 
-SILVER_GROUP = "silver"
 SILVER_TWEETS_KEY = AssetKey(["silver", "tweets"])
 SILVER_USERS_KEY = AssetKey(["silver", "users"])
 
@@ -76,22 +66,6 @@ SOURCE_DAYS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("raw_pages", "BIGINT NOT NULL"),
     ("raw_tweets", "BIGINT NOT NULL"),
 )
-
-
-def create_table_sql(table: str, columns: Sequence[tuple[str, str]]) -> str:
-    """DDL from a column spec; table names are constants of this package, never user input."""
-    schema = table.split(".")[0]
-    body = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
-    return f"CREATE SCHEMA IF NOT EXISTS {schema}; CREATE TABLE IF NOT EXISTS {table} ({body})"
-
-
-def column_schema(columns: Sequence[tuple[str, str]]) -> TableSchema:
-    """`dagster/column_schema` metadata, so a changed shape is visible (and checkable) in Dagster."""
-    return TableSchema(columns=[TableColumn(name, sql_type.split()[0].lower()) for name, sql_type in columns])
-
-
-def preview(frame: pd.DataFrame, columns: list[str], rows: int = 5) -> MetadataValue:
-    return MetadataValue.md(frame[columns].head(rows).to_markdown(index=False) if len(frame) else "_no rows_")
 
 
 # ---- flattening the API pages ------------------------------------------------------------------
@@ -179,10 +153,6 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _frame(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=[name for name, _ in columns])
-
-
 # ---- assets ------------------------------------------------------------------------------------
 def _landed_days(context: AssetExecutionContext, lake: Lake, sources: Sequence[Source]):
     """(source, day, RawDay) for every landed day of the run's partitions; missing ones are reported."""
@@ -203,16 +173,12 @@ def _landed_days(context: AssetExecutionContext, lake: Lake, sources: Sequence[S
 def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
     raw_keys = [raw_asset_key(source) for source in sources]
 
-    @asset(
+    @daily_table_asset(
         key=SILVER_TWEETS_KEY,
+        table="silver.tweets",
+        columns=TWEETS_COLUMNS,
         deps=raw_keys,
-        group_name=SILVER_GROUP,
-        partitions_def=daily_partitions,
-        backfill_policy=single_run_backfill,
-        kinds={"duckdb"},
-        pool="lake_duckdb",
         description="One typed row per (source, tweet) created that UTC day, deduplicated; plus silver.source_days.",
-        metadata={"dagster/table_name": "silver.tweets", "dagster/column_schema": column_schema(TWEETS_COLUMNS)},
     )
     def silver_tweets(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:
         landed, missing = _landed_days(context, lake, sources)
@@ -222,7 +188,7 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
             tweets.extend(rows)
             outside += dropped
             day_rows.append(source_day_row(source, day, raw))
-        tweets_frame, days_frame = _frame(tweets, TWEETS_COLUMNS), _frame(day_rows, SOURCE_DAYS_COLUMNS)
+        tweets_frame, days_frame = frame(tweets, TWEETS_COLUMNS), frame(day_rows, SOURCE_DAYS_COLUMNS)
         scope = pd.DataFrame({"source": [r["source"] for r in day_rows], "day": [r["day"] for r in day_rows]})
         with lake.connect() as db:
             db.execute(create_table_sql("silver.tweets", TWEETS_COLUMNS))
@@ -230,16 +196,11 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
             db.register("scope_frame", scope)
             db.register("tweets_frame", tweets_frame)
             db.register("days_frame", days_frame)
-            db.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(db):
                 for table in ("silver.tweets", "silver.source_days"):
                     db.execute(f"DELETE FROM {table} t USING scope_frame s WHERE t.source = s.source AND t.day = s.day")
                 db.execute("INSERT INTO silver.tweets BY NAME SELECT * FROM tweets_frame")
                 db.execute("INSERT INTO silver.source_days BY NAME SELECT * FROM days_frame")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
         if outside:
             context.log.warning(f"{outside} landed tweets were created outside their partition's day and were left out")
         return MaterializeResult(
@@ -248,21 +209,19 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
                 "source_days": len(days_frame),
                 "missing_raw": missing,
                 "outside_day_dropped": outside,
-                "preview": preview(tweets_frame, ["source", "tweet_id", "created_at", "is_reply", "is_retweet", "text"]),
+                "preview": preview(
+                    tweets_frame, ["source", "tweet_id", "created_at", "is_reply", "is_retweet", "text"]
+                ),
                 "dagster/column_schema": column_schema(TWEETS_COLUMNS),
             }
         )
 
-    @asset(
+    @daily_table_asset(
         key=SILVER_USERS_KEY,
+        table="silver.users",
+        columns=USERS_COLUMNS,
         deps=raw_keys,
-        group_name=SILVER_GROUP,
-        partitions_def=daily_partitions,
-        backfill_policy=single_run_backfill,
-        kinds={"duckdb"},
-        pool="lake_duckdb",
         description="One row per X user seen as an author, upserted; the newest sighting wins.",
-        metadata={"dagster/table_name": "silver.users", "dagster/column_schema": column_schema(USERS_COLUMNS)},
     )
     def silver_users(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:
         landed, missing = _landed_days(context, lake, sources)
@@ -271,7 +230,7 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
             for row in user_rows(day, raw):
                 known = newest.get(row["user_id"])
                 newest[row["user_id"]] = row if known is None else {**row, "first_seen_day": known["first_seen_day"]}
-        users_frame = _frame(list(newest.values()), USERS_COLUMNS)
+        users_frame = frame(list(newest.values()), USERS_COLUMNS)
         with lake.connect() as db:
             db.execute(create_table_sql("silver.users", USERS_COLUMNS))
             db.register("users_frame", users_frame)

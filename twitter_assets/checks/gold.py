@@ -42,7 +42,9 @@ def reconciles_with_silver(lake: Lake, day: date) -> DayVerdict:
     with lake.connect() as db:
         gold = db.execute("SELECT * FROM gold.daily_interactions WHERE day = $day", {"day": day}).df()
         tweets = db.execute("SELECT * FROM silver.tweets WHERE day = $day", {"day": day}).df()
-        source_days = db.execute("SELECT source, day, account_user_id FROM silver.source_days WHERE day = $day", {"day": day}).df()
+        source_days = db.execute(
+            "SELECT source, day, account_user_id FROM silver.source_days WHERE day = $day", {"day": day}
+        ).df()
     expected = expected_totals(tweets, source_days)
     if expected.empty and gold.empty:
         return DayVerdict(True, "no landed source-day, no gold row")
@@ -60,14 +62,18 @@ def reconciles_with_silver(lake: Lake, day: date) -> DayVerdict:
             if int(want) != int(have):
                 problems.append(f"{row.source} {column}: gold says {int(have)}, silver says {int(want)}")
     if problems:
-        return DayVerdict(False, "; ".join(problems) + ": re-materialize gold for this day", {"differences": len(problems)})
+        return DayVerdict(
+            False, "; ".join(problems) + ": re-materialize gold for this day", {"differences": len(problems)}
+        )
     return DayVerdict(True, f"{len(merged)} gold rows agree with silver", {"rows": len(merged)})
 
 
 def no_negative_counts(lake: Lake, day: date) -> DayVerdict:
     negatives = " OR ".join(f"{column} < 0" for column in COUNT_COLUMNS)
     with lake.connect() as db:
-        rows = db.execute(f"SELECT * FROM gold.daily_interactions WHERE day = $day AND ({negatives})", {"day": day}).df()
+        rows = db.execute(
+            f"SELECT * FROM gold.daily_interactions WHERE day = $day AND ({negatives})", {"day": day}
+        ).df()
     if len(rows):
         columns = sorted({column for column in COUNT_COLUMNS if (rows[column] < 0).any()})
         return DayVerdict(False, f"negative values in {columns} for {sorted(rows['source'])}", {"columns": columns})
@@ -76,8 +82,18 @@ def no_negative_counts(lake: Lake, day: date) -> DayVerdict:
 
 def build_gold_checks() -> list[AssetChecksDefinition]:
     return [
-        build_partitioned_check(asset=DAILY_INTERACTIONS_KEY, name="reconciles_with_silver", judge=reconciles_with_silver,
-                                blocking=False, description="Each day's totals equal what silver says for that day."),
-        build_partitioned_check(asset=DAILY_INTERACTIONS_KEY, name="no_negative_counts", judge=no_negative_counts,
-                                blocking=False, description="No count or metric is negative."),
+        build_partitioned_check(
+            asset=DAILY_INTERACTIONS_KEY,
+            name="reconciles_with_silver",
+            judge=reconciles_with_silver,
+            blocking=False,
+            description="Each day's totals equal what silver says for that day.",
+        ),
+        build_partitioned_check(
+            asset=DAILY_INTERACTIONS_KEY,
+            name="no_negative_counts",
+            judge=no_negative_counts,
+            blocking=False,
+            description="No count or metric is negative.",
+        ),
     ]

@@ -35,7 +35,9 @@ def pages_match_api_shape(landing: RawDay, day: date) -> DayVerdict:
         problem = _page_problem(page)
         if problem:
             return DayVerdict(False, f"page {number} of {len(landing.pages)}: {problem}", {"page": number})
-    return DayVerdict(True, f"{len(landing.pages)} pages shaped like recent-search answers", {"pages": len(landing.pages)})
+    return DayVerdict(
+        True, f"{len(landing.pages)} pages shaped like recent-search answers", {"pages": len(landing.pages)}
+    )
 
 
 def _page_problem(page: object) -> str | None:
@@ -58,7 +60,9 @@ def _page_problem(page: object) -> str | None:
         except ValueError:
             return f"tweet {tweet['id']} has an unreadable created_at {tweet['created_at']!r}"
     users = (page.get("includes") or {}).get("users", [])
-    if not isinstance(users, list) or any(not isinstance(user, dict) or not isinstance(user.get("id"), str) for user in users):
+    if not isinstance(users, list) or any(
+        not isinstance(user, dict) or not isinstance(user.get("id"), str) for user in users
+    ):
         return "includes.users is not a list of users with string ids"
     return None
 
@@ -83,7 +87,9 @@ def next_token_chain_complete(landing: RawDay, day: date) -> DayVerdict:
     pages = landing.pages
     metadata = {"pages": len(pages), "tokens_sent": len(tokens)}
     if len(tokens) != len(pages):
-        return DayVerdict(False, f"{len(tokens)} requests were made but {len(pages)} pages are landed: a page is missing", metadata)
+        return DayVerdict(
+            False, f"{len(tokens)} requests were made but {len(pages)} pages are landed: a page is missing", metadata
+        )
     if tokens and tokens[0] is not None:
         return DayVerdict(False, "the first landed page was not the first page of the search", metadata)
     for number in range(1, len(pages)):
@@ -91,12 +97,15 @@ def next_token_chain_complete(landing: RawDay, day: date) -> DayVerdict:
         if pointed != tokens[number]:
             return DayVerdict(
                 False,
-                f"page {number} points to next_token {pointed!r} but page {number + 1} was fetched with {tokens[number]!r}: "
+                f"page {number} points to next_token {pointed!r} "
+                f"but page {number + 1} was fetched with {tokens[number]!r}: "
                 "the chain is broken, a page is missing",
                 metadata,
             )
     if pages and pages[-1].get("meta", {}).get("next_token"):
-        return DayVerdict(False, "the last landed page still has a next_token: the pages after it are missing", metadata)
+        return DayVerdict(
+            False, "the last landed page still has a next_token: the pages after it are missing", metadata
+        )
     return DayVerdict(True, f"{len(pages)} pages, next_token chain unbroken", metadata)
 
 
@@ -104,15 +113,24 @@ def window_matches_partition(landing: RawDay, day: date) -> DayVerdict:
     manifest = landing.manifest
     day_start, day_end = day_bounds(day)
     try:
-        start, end = (datetime.fromisoformat(manifest[name].replace("Z", "+00:00")) for name in ("start_time", "end_time"))
+        start, end = (
+            datetime.fromisoformat(manifest[name].replace("Z", "+00:00")) for name in ("start_time", "end_time")
+        )
     except (KeyError, ValueError, AttributeError):
         return DayVerdict(False, "the manifest has no readable start_time/end_time: re-materialize the raw partition")
     clamped = bool(manifest.get("clamped"))
     metadata = {"start_time": format_api_time(start), "end_time": format_api_time(end), "clamped": clamped}
     if not day_start <= start < end <= day_end:
-        return DayVerdict(False, f"the fetched window {metadata['start_time']}..{metadata['end_time']} is not inside {day}", metadata)
+        return DayVerdict(
+            False, f"the fetched window {metadata['start_time']}..{metadata['end_time']} is not inside {day}", metadata
+        )
     if not clamped and (start, end) != (day_start, day_end):
-        return DayVerdict(False, f"the fetched window {metadata['start_time']}..{metadata['end_time']} does not cover {day} and is not marked clamped", metadata)
+        return DayVerdict(
+            False,
+            f"the fetched window {metadata['start_time']}..{metadata['end_time']} does not cover {day} "
+            "and is not marked clamped",
+            metadata,
+        )
     outside = [
         tweet["id"]
         for page in landing.pages
@@ -120,16 +138,24 @@ def window_matches_partition(landing: RawDay, day: date) -> DayVerdict:
         if not start <= datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00")) < end
     ]
     if outside:
-        return DayVerdict(False, f"{len(outside)} tweets were created outside the fetched window, e.g. {outside[:3]}", metadata)
+        return DayVerdict(
+            False, f"{len(outside)} tweets were created outside the fetched window, e.g. {outside[:3]}", metadata
+        )
     note = " (clamped to the API window, as stated)" if clamped else ""
     return DayVerdict(True, f"window {metadata['start_time']}..{metadata['end_time']}{note}", metadata)
 
 
 RAW_CHECKS = {
-    "pages_match_api_shape": (pages_match_api_shape, "Every landed page parses and is shaped like a recent-search answer."),
+    "pages_match_api_shape": (
+        pages_match_api_shape,
+        "Every landed page parses and is shaped like a recent-search answer.",
+    ),
     "result_counts_match_tweets": (result_counts_match_tweets, "Sum of meta.result_count equals the tweets landed."),
     "next_token_chain_complete": (next_token_chain_complete, "No page is missing from the next_token chain."),
-    "window_matches_partition": (window_matches_partition, "The fetched window is the partition's day, or the stated clamped part of it."),
+    "window_matches_partition": (
+        window_matches_partition,
+        "The fetched window is the partition's day, or the stated clamped part of it.",
+    ),
 }
 
 

@@ -5,7 +5,7 @@ Blocking (but the author share, a warning): a broken silver day does not flow in
 
 from datetime import date
 
-from dagster import AssetCheckSeverity, AssetChecksDefinition
+from dagster import AssetChecksDefinition, AssetCheckSeverity
 
 from twitter_assets.assets.silver import SILVER_TWEETS_KEY, SILVER_USERS_KEY, tweet_rows
 from twitter_assets.checks.partitioned import DayVerdict, build_partitioned_check
@@ -25,7 +25,9 @@ def tweet_ids_unique(lake: Lake, day: date) -> DayVerdict:
         ).fetchall()
     if duplicates:
         listed = ", ".join(f"{source}/{tweet_id} x{copies}" for source, tweet_id, copies in duplicates)
-        return DayVerdict(False, f"{len(duplicates)} tweet ids appear more than once: {listed}", {"duplicates": len(duplicates)})
+        return DayVerdict(
+            False, f"{len(duplicates)} tweet ids appear more than once: {listed}", {"duplicates": len(duplicates)}
+        )
     return DayVerdict(True, "every (source, tweet_id) appears once")
 
 
@@ -33,7 +35,7 @@ def required_columns_not_null(lake: Lake, day: date) -> DayVerdict:
     counts = ", ".join(f"count(*) FILTER (WHERE {column} IS NULL)" for column in REQUIRED_TWEET_COLUMNS)
     with lake.connect() as db:
         nulls = db.execute(f"SELECT {counts} FROM silver.tweets WHERE day = $day", {"day": day}).fetchone()
-    by_column = {column: int(count) for column, count in zip(REQUIRED_TWEET_COLUMNS, nulls) if count}
+    by_column = {column: int(count) for column, count in zip(REQUIRED_TWEET_COLUMNS, nulls, strict=True) if count}
     if by_column:
         listed = ", ".join(f"{column}: {count}" for column, count in by_column.items())
         return DayVerdict(False, f"required columns hold nulls ({listed})", {"null_counts": by_column})
@@ -74,7 +76,9 @@ def make_complete_against_raw(sources: list[Source]):
             want, have = expected.get(name, set()), actual.get(name, set())
             counts[name] = {"raw": len(want), "silver": len(have)}
             if want - have:
-                problems.append(f"{name}: {len(want - have)} raw tweets missing from silver, e.g. {sorted(want - have)[:3]}")
+                problems.append(
+                    f"{name}: {len(want - have)} raw tweets missing from silver, e.g. {sorted(want - have)[:3]}"
+                )
             if have - want:
                 problems.append(f"{name}: {len(have - want)} silver tweets not in raw, e.g. {sorted(have - want)[:3]}")
         if problems:
@@ -94,7 +98,11 @@ def authors_known(lake: Lake, day: date) -> DayVerdict:
     share = 1.0 if total == 0 else known / total
     metadata = {"tweets": total, "authors_known": known, "share": round(share, 4)}
     if known < total:
-        return DayVerdict(False, f"{total - known} of {total} tweets have an author_id missing from silver.users ({share:.1%} known)", metadata)
+        return DayVerdict(
+            False,
+            f"{total - known} of {total} tweets have an author_id missing from silver.users ({share:.1%} known)",
+            metadata,
+        )
     return DayVerdict(True, f"all {total} tweets have their author in silver.users", metadata)
 
 
@@ -104,7 +112,9 @@ def user_ids_unique(lake: Lake, day: date) -> DayVerdict:
             "SELECT user_id, count(*) FROM silver.users GROUP BY user_id HAVING count(*) > 1 LIMIT 20"
         ).fetchall()
     if duplicates:
-        return DayVerdict(False, f"{len(duplicates)} user ids appear more than once: {[user for user, _ in duplicates]}")
+        return DayVerdict(
+            False, f"{len(duplicates)} user ids appear more than once: {[user for user, _ in duplicates]}"
+        )
     return DayVerdict(True, "one row per user_id")
 
 
@@ -120,19 +130,46 @@ def usernames_not_empty(lake: Lake, day: date) -> DayVerdict:
 
 def build_silver_checks(sources: list[Source]) -> list[AssetChecksDefinition]:
     return [
-        build_partitioned_check(asset=SILVER_TWEETS_KEY, name="tweet_ids_unique", judge=tweet_ids_unique,
-                                description="tweet_id is unique per source."),
-        build_partitioned_check(asset=SILVER_TWEETS_KEY, name="required_columns_not_null", judge=required_columns_not_null,
-                                description=f"No nulls in {', '.join(REQUIRED_TWEET_COLUMNS)}."),
-        build_partitioned_check(asset=SILVER_TWEETS_KEY, name="created_at_inside_day", judge=created_at_inside_day,
-                                description="Every created_at lies inside the partition's UTC day."),
-        build_partitioned_check(asset=SILVER_TWEETS_KEY, name="complete_against_raw", judge=make_complete_against_raw(sources),
-                                description="Silver holds exactly the distinct raw tweets of the day, per source."),
-        build_partitioned_check(asset=SILVER_TWEETS_KEY, name="authors_known", judge=authors_known, blocking=False,
-                                severity=AssetCheckSeverity.WARN, additional_deps=[SILVER_USERS_KEY],
-                                description="Share of tweets whose author_id is in silver.users (referential completeness)."),
-        build_partitioned_check(asset=SILVER_USERS_KEY, name="user_ids_unique", judge=user_ids_unique,
-                                description="One row per user_id."),
-        build_partitioned_check(asset=SILVER_USERS_KEY, name="usernames_not_empty", judge=usernames_not_empty,
-                                description="Every user has a non-empty username."),
+        build_partitioned_check(
+            asset=SILVER_TWEETS_KEY,
+            name="tweet_ids_unique",
+            judge=tweet_ids_unique,
+            description="tweet_id is unique per source.",
+        ),
+        build_partitioned_check(
+            asset=SILVER_TWEETS_KEY,
+            name="required_columns_not_null",
+            judge=required_columns_not_null,
+            description=f"No nulls in {', '.join(REQUIRED_TWEET_COLUMNS)}.",
+        ),
+        build_partitioned_check(
+            asset=SILVER_TWEETS_KEY,
+            name="created_at_inside_day",
+            judge=created_at_inside_day,
+            description="Every created_at lies inside the partition's UTC day.",
+        ),
+        build_partitioned_check(
+            asset=SILVER_TWEETS_KEY,
+            name="complete_against_raw",
+            judge=make_complete_against_raw(sources),
+            description="Silver holds exactly the distinct raw tweets of the day, per source.",
+        ),
+        build_partitioned_check(
+            asset=SILVER_TWEETS_KEY,
+            name="authors_known",
+            judge=authors_known,
+            blocking=False,
+            severity=AssetCheckSeverity.WARN,
+            additional_deps=[SILVER_USERS_KEY],
+            description="Share of tweets whose author_id is in silver.users (referential completeness).",
+        ),
+        build_partitioned_check(
+            asset=SILVER_USERS_KEY, name="user_ids_unique", judge=user_ids_unique, description="One row per user_id."
+        ),
+        build_partitioned_check(
+            asset=SILVER_USERS_KEY,
+            name="usernames_not_empty",
+            judge=usernames_not_empty,
+            description="Every user has a non-empty username.",
+        ),
     ]

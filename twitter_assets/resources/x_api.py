@@ -83,6 +83,10 @@ class FetchStats:
     rate_limit_wait_seconds: float = 0.0
     retries: int = 0
 
+    def add(self, other: "FetchStats") -> None:
+        for name in ("requests", "pages", "tweets", "rate_limit_waits", "rate_limit_wait_seconds", "retries"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def as_metadata(self) -> dict[str, int | float]:
         return {
             "requests": self.requests,
@@ -201,7 +205,9 @@ class XApiClient(ConfigurableResource):
         def count_retry(state: RetryCallState) -> None:
             stats.retries += 1
             error = state.outcome.exception() if state.outcome else None
-            log.warning(f"X API {path}: transient fault ({error}); retry {stats.retries} in {state.upcoming_sleep:.1f} s")
+            log.warning(
+                f"X API {path}: transient fault ({error}); retry {stats.retries} in {state.upcoming_sleep:.1f} s"
+            )
 
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
@@ -249,9 +255,7 @@ class XApiClient(ConfigurableResource):
                 )
             raise _RateLimited(_header_float(response, "x-rate-limit-reset"))
         if status == 401:
-            raise XApiAuthError(
-                f"X API {path}: 401 Unauthorized: the bearer token was rejected; check {TOKEN_ENV}"
-            )
+            raise XApiAuthError(f"X API {path}: 401 Unauthorized: the bearer token was rejected; check {TOKEN_ENV}")
         if status in (500, 502, 503, 504):
             raise XApiTransientError(f"X API {path}: {status} {_describe(body)}")
         raise XApiRequestError(f"X API {path}: {status} {_describe(body)}")
@@ -298,7 +302,11 @@ def _describe(body: dict[str, Any] | None) -> str:
     """The API's own words: `errors[].message` for 400s, else title/detail."""
     if not body:
         return "(no JSON body)"
-    messages = [str(error.get("message") or error.get("detail")) for error in body.get("errors") or [] if isinstance(error, dict)]
+    messages = [
+        str(error.get("message") or error.get("detail"))
+        for error in body.get("errors") or []
+        if isinstance(error, dict)
+    ]
     if messages:
         return "; ".join(messages)
     return ": ".join(str(body[key]) for key in ("title", "detail") if body.get(key)) or json.dumps(body)[:300]

@@ -38,7 +38,9 @@ def test_backfill_of_several_days_in_one_run(pipeline, make_x_api):
     assert len(tweets) == len({tweet_id for _, tweet_id in tweets})
 
     raw_materializations = [
-        event for event in result.get_asset_materialization_events() if event.asset_key.to_user_string() == "raw/aluraonline"
+        event
+        for event in result.get_asset_materialization_events()
+        if event.asset_key.to_user_string() == "raw/aluraonline"
     ]
     assert sorted(event.partition for event in raw_materializations) == [d.isoformat() for d in days]
     metadata = raw_materializations[0].materialization.metadata
@@ -120,4 +122,3 @@ def test_the_token_never_reaches_the_lake_or_the_event_log(pipeline, simulator_t
         if path.is_file():
             assert simulator_token.encode() not in path.read_bytes(), path
     assert simulator_token not in json.dumps([str(event) for event in result.all_events])
-

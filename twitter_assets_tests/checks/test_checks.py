@@ -36,7 +36,9 @@ def evaluations(result) -> dict[tuple[str, str, str | None], object]:
 
 def run_check(pipeline, day: date, asset: AssetKey, name: str):
     """Run one check alone on one day (as the UI's "Execute" on a partition does) and return its evaluation."""
-    result = pipeline.backfill(day, day, selection=AssetSelection.checks(AssetCheckKey(asset, name)), raise_on_error=False)
+    result = pipeline.backfill(
+        day, day, selection=AssetSelection.checks(AssetCheckKey(asset, name)), raise_on_error=False
+    )
     (evaluation,) = result.get_asset_check_evaluations()
     return evaluation
 
@@ -99,7 +101,9 @@ def test_result_count_lie_fails_the_count_check(landed):
 
 def test_window_not_covering_the_day_fails(landed):
     pipeline, (_, day), _ = landed
-    break_raw(pipeline, day, lambda pages, manifest: (pages, {**manifest, "start_time": f"{day}T06:00:00Z", "clamped": False}))
+    break_raw(
+        pipeline, day, lambda pages, manifest: (pages, {**manifest, "start_time": f"{day}T06:00:00Z", "clamped": False})
+    )
     evaluation = run_check(pipeline, day, RAW, "window_matches_partition")
     assert not evaluation.passed and "is not marked clamped" in evaluation.description
 
@@ -114,14 +118,22 @@ def test_duplicated_tweet_fails_uniqueness(landed):
 
 def test_null_author_fails_required_columns(landed):
     pipeline, (_, day), _ = landed
-    pipeline.query("UPDATE silver.tweets SET author_id = NULL WHERE tweet_id = (SELECT min(tweet_id) FROM silver.tweets WHERE day = $day)", {"day": day})
+    pipeline.query(
+        """UPDATE silver.tweets SET author_id = NULL
+           WHERE tweet_id = (SELECT min(tweet_id) FROM silver.tweets WHERE day = $day)""",
+        {"day": day},
+    )
     evaluation = run_check(pipeline, day, TWEETS, "required_columns_not_null")
     assert not evaluation.passed and evaluation.description == "required columns hold nulls (author_id: 1)"
 
 
 def test_tweet_on_the_wrong_day_fails(landed):
     pipeline, (_, day), _ = landed
-    pipeline.query("UPDATE silver.tweets SET created_at = created_at - INTERVAL 2 DAY WHERE tweet_id = (SELECT min(tweet_id) FROM silver.tweets WHERE day = $day)", {"day": day})
+    pipeline.query(
+        """UPDATE silver.tweets SET created_at = created_at - INTERVAL 2 DAY
+           WHERE tweet_id = (SELECT min(tweet_id) FROM silver.tweets WHERE day = $day)""",
+        {"day": day},
+    )
     evaluation = run_check(pipeline, day, TWEETS, "created_at_inside_day")
     assert not evaluation.passed and "created on another day" in evaluation.description
 
@@ -192,7 +204,11 @@ def test_changed_column_schema_is_noticed(landed):
 def test_bad_raw_day_does_not_flow_into_silver_or_gold(pipeline):
     day = datetime.now(timezone.utc).date() - timedelta(days=9)  # outside the window: raw keeps what is landed
     land(pipeline.lake, day, [tweet("7", day)])
-    break_raw(pipeline, day, lambda pages, manifest: ([{**pages[0], "meta": {**pages[0]["meta"], "next_token": "lost"}}], manifest))
+    break_raw(
+        pipeline,
+        day,
+        lambda pages, manifest: ([{**pages[0], "meta": {**pages[0]["meta"], "next_token": "lost"}}], manifest),
+    )
     result = pipeline.backfill(day, day, raise_on_error=False)
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]

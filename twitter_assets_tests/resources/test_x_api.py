@@ -33,16 +33,22 @@ def test_pages_follow_next_token_to_the_last_page(simulator, make_x_api):
 
     assert len(result.pages) > 5
     assert len(ids) == len(set(ids)) == result.tweet_count == result.stats.tweets
-    assert [page.pagination_token for page in result.pages][1:] == [page.body["meta"]["next_token"] for page in result.pages[:-1]]
+    assert [page.pagination_token for page in result.pages][1:] == [
+        page.body["meta"]["next_token"] for page in result.pages[:-1]
+    ]
     assert "next_token" not in result.pages[-1].body["meta"]
     assert result.stats.requests == result.stats.pages == len(search_requests(simulator))
     # the same window at 100 per page returns the same tweets in fewer pages
     assert sorted(ids) == sorted(
-        tweet["id"] for page in make_x_api().search_recent("AluraOnline", start, end).pages for tweet in page.body.get("data", [])
+        tweet["id"]
+        for page in make_x_api().search_recent("AluraOnline", start, end).pages
+        for tweet in page.body.get("data", [])
     )
     params = search_requests(simulator)[0].params
     assert params["start_time"].endswith("Z") and params["end_time"].endswith("Z")
-    assert {"created_at", "conversation_id", "public_metrics", "referenced_tweets", "lang"} <= set(params["tweet.fields"].split(","))
+    assert {"created_at", "conversation_id", "public_metrics", "referenced_tweets", "lang"} <= set(
+        params["tweet.fields"].split(",")
+    )
 
 
 def test_window_429_waits_for_the_reset_then_succeeds(simulator, make_x_api):
