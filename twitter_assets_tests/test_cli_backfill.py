@@ -1,61 +1,116 @@
 """The documented one-run backfill, through the real `dagster` CLI, against the simulator: every
-asset materializes for every day and every check passes (CI fails on a failed check, not only on a
-failed run)."""
+asset materializes for every day, every check passes (CI fails on a failed check, not only on a
+failed run), and the UI's API shows each check's verdict per partition."""
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+import requests
 from dagster import AssetKey, DagsterInstance
 
 from twitter_assets.checks.report import failed_evaluations, run_check_evaluations
+from twitter_assets.simulator import SimulatorServer, SyntheticCorpus
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ["raw/aluraonline", "silver/tweets", "silver/users", "gold/daily_interactions"]
+TOKEN = "cli-backfill-token"
 
 
-def test_cli_backfill_materializes_every_asset_and_passes_every_check(simulator, simulator_token, tmp_path):
+@pytest.fixture(scope="module")
+def cli_backfill(tmp_path_factory):
+    """The documented backfill command, run once for this module: (DAGSTER_HOME, env, first, last)."""
     today = datetime.now(timezone.utc).date()
     first, last = today - timedelta(days=3), today - timedelta(days=1)
+    tmp_path = tmp_path_factory.mktemp("cli_backfill")
     home = tmp_path / "dagster_home"
     home.mkdir()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "TWITTER_API_BASE_URL": simulator.base_url,
-        "TWITTER_BEARER_TOKEN": simulator_token,
-        "TWITTER_LAKE_DIR": str(tmp_path / "lake"),
-    }
-    env.pop("TWITTER_SOURCES_FILE", None)
-    command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "asset",
-        "materialize",
-        "-m",
-        "twitter_assets.definitions",
-        "--select",
-        "*",
-        "--partition-range",
-        f"{first}...{last}",
-    ]
-    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    with SimulatorServer(SyntheticCorpus(), bearer_tokens={TOKEN}) as simulator:
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home),
+            "TWITTER_API_BASE_URL": simulator.base_url,
+            "TWITTER_BEARER_TOKEN": TOKEN,
+            "TWITTER_LAKE_DIR": str(tmp_path / "lake"),
+        }
+        env.pop("TWITTER_SOURCES_FILE", None)
+        command = [
+            sys.executable, "-m", "dagster", "asset", "materialize", "-m", "twitter_assets.definitions",
+            "--select", "*", "--partition-range", f"{first}...{last}",
+        ]  # fmt: skip
+        completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert simulator_token not in completed.stdout + completed.stderr
+    assert TOKEN not in completed.stdout + completed.stderr
+    return home, env, first, last
 
-    instance = DagsterInstance.from_config(str(home))
-    try:
-        days = {(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)}
+
+def test_cli_backfill_materializes_every_asset_and_passes_every_check(cli_backfill):
+    home, _, first, last = cli_backfill
+    days = {(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)}
+    with DagsterInstance.from_config(str(home)) as instance:
         for asset in ASSETS:
             records = instance.fetch_materializations(AssetKey.from_user_string(asset), limit=100).records
             assert {record.partition_key for record in records} == days, asset
         (run,) = instance.get_runs()
         verdicts = run_check_evaluations(instance, run.run_id)
-        assert len({(v.asset_key, v.check_name) for v in verdicts}) == 16
-        assert not failed_evaluations(verdicts)
-        assert {v.partition for v in verdicts if v.check_name == "complete_against_raw"} >= days
+    assert len({(v.asset_key, v.check_name) for v in verdicts}) == 16
+    assert not failed_evaluations(verdicts)
+    assert {v.partition for v in verdicts if v.check_name == "complete_against_raw"} >= days
+
+
+CHECK_STATUSES_QUERY = """
+{ assetNodes { assetKey { path }
+    assetChecksOrError { ... on AssetChecks { checks { name
+        partitionStatuses { ... on AssetCheckTimePartitionStatuses { ranges { startKey endKey status } } } } } } } }
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_ui_shows_every_check_passed_per_partition(cli_backfill):
+    """What the Dagster UI reads (its GraphQL API): each partitioned check, each day, SUCCEEDED."""
+    home, env, first, last = cli_backfill
+    port = _free_port()
+    command = [sys.executable, "-m", "dagster_webserver", "-h", "127.0.0.1", "-p", str(port)]
+    server = subprocess.Popen(
+        [*command, "-m", "twitter_assets.definitions"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        body = _graphql(f"http://127.0.0.1:{port}", CHECK_STATUSES_QUERY)
     finally:
-        instance.dispose()
+        server.terminate()
+        server.wait(30)
+    ranges = {
+        ("/".join(node["assetKey"]["path"]), check["name"]): check["partitionStatuses"]["ranges"]
+        for node in body["data"]["assetNodes"]
+        for check in node["assetChecksOrError"]["checks"]
+        if check["partitionStatuses"] is not None
+    }
+    assert len(ranges) == 13
+    expected = [{"startKey": first.isoformat(), "endKey": last.isoformat(), "status": "SUCCEEDED"}]
+    assert {key: value for key, value in ranges.items() if value != expected} == {}
+
+
+def _graphql(base_url: str, query: str, attempts: int = 120) -> dict:
+    for _ in range(attempts):
+        try:
+            response = requests.post(f"{base_url}/graphql", json={"query": query}, timeout=30)
+            if response.ok:
+                return response.json()
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"the Dagster webserver at {base_url} did not answer")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
 
 from twitter_assets.lake import Lake, LakeError
@@ -44,6 +45,7 @@ class DayLanding:
     window_end: str
     clamped: bool
     outcome: str  # "landed" | "kept"
+    sample: list[dict[str, Any]]
     note: str = ""
 
 
@@ -132,6 +134,7 @@ def _land_day(
         window_end=result.end_time,
         clamped=window.clamped,
         outcome="landed",
+        sample=_sample([page.body for page in result.pages]),
     )
 
 
@@ -153,8 +156,15 @@ def _kept(day: date, existing, note: str) -> DayLanding:
         window_end=manifest.get("end_time", ""),
         clamped=bool(manifest.get("clamped")),
         outcome="kept",
+        sample=_sample(existing.pages),
         note=note,
     )
+
+
+def _sample(pages: list[dict[str, Any]], size: int = 2) -> list[dict[str, Any]]:
+    """The newest tweets of a day, for the materialization's preview."""
+    tweets = [tweet for page in pages[:1] for tweet in page.get("data") or []][:size]
+    return [{"id": t["id"], "created_at": t.get("created_at"), "text": t.get("text", "")[:80]} for t in tweets]
 
 
 def _manifest(source, day, window, result: SearchResult, account, fetched_at: datetime) -> dict[str, Any]:
@@ -176,27 +186,22 @@ def _manifest(source, day, window, result: SearchResult, account, fetched_at: da
 
 
 def _landing_metadata(landings: list[DayLanding], stats: FetchStats) -> dict[str, Any]:
-    rows = [
-        "| "
-        + " | ".join(
-            str(value)
-            for value in (
-                landing.day,
-                landing.outcome,
-                landing.tweets,
-                landing.pages,
-                landing.window_start,
-                landing.window_end,
-                "yes" if landing.clamped else "no",
-                landing.note,
-            )
-        )
-        + " |"
-        for landing in landings
-    ]
-    table = "\n".join(
-        ["| day | outcome | tweets | pages | from | to | clamped | note |", "|---|---|---|---|---|---|---|---|", *rows]
+    days = pd.DataFrame(
+        [
+            {
+                "day": landing.day,
+                "outcome": landing.outcome,
+                "tweets": landing.tweets,
+                "pages": landing.pages,
+                "from": landing.window_start,
+                "to": landing.window_end,
+                "clamped": landing.clamped,
+                "note": landing.note,
+            }
+            for landing in landings
+        ]
     )
+    samples = [tweet for landing in landings for tweet in landing.sample][:6]
     return {
         **stats.as_metadata(),
         "dagster/row_count": sum(landing.tweets for landing in landings),
@@ -204,5 +209,6 @@ def _landing_metadata(landings: list[DayLanding], stats: FetchStats) -> dict[str
         "days_landed": sum(landing.outcome == "landed" for landing in landings),
         "days_kept": sum(landing.outcome == "kept" for landing in landings),
         "clamped_days": [str(landing.day) for landing in landings if landing.clamped],
-        "days": MetadataValue.md(table),
+        "days": MetadataValue.md(days.to_markdown(index=False)),
+        "preview": MetadataValue.md(pd.DataFrame(samples).to_markdown(index=False) if samples else "_no tweets_"),
     }

@@ -17,9 +17,13 @@ from dagster import (
     AssetChecksDefinition,
     AssetCheckSeverity,
     AssetKey,
+    AssetRecordsFilter,
     asset_check,
 )
-from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluation,
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
 from twitter_assets.lake import Lake
 from twitter_assets.partitions import daily_partitions, parse_day
@@ -58,6 +62,7 @@ def judge_partitions(
                 description=verdict.description,
                 blocking=spec.blocking,
                 partition=key,
+                target_materialization_data=_latest_materialization(context, spec.asset_key, key),
             )
         )
     failed = {key: verdict for key, verdict in verdicts.items() if not verdict.passed}
@@ -71,6 +76,20 @@ def judge_partitions(
         severity=severity,
         description=description,
         metadata={"partitions": len(verdicts), "failed_partitions": sorted(failed)},
+    )
+
+
+def _latest_materialization(
+    context: AssetCheckExecutionContext, asset_key: AssetKey, partition: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """The materialization a day's verdict is about: the UI shows a verdict as current only for it."""
+    records = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
+    ).records
+    if not records:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=records[0].storage_id, run_id=records[0].event_log_entry.run_id, timestamp=records[0].timestamp
     )
 
 
