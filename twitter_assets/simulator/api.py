@@ -26,7 +26,7 @@ from twitter_assets.simulator.validation import InvalidRequest, parse_search, pa
 SEARCH_PATH = "/2/tweets/search/recent"
 USER_BY_USERNAME_PREFIX = "/2/users/by/username/"
 SEARCH, USERS = "search", "users"
-STATUS_FAULTS = ("503", "500", "429", "usage_cap")
+STATUS_FAULTS = ("503", "500", "429", "usage_cap", "malformed")
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ class XApi:
             "503": (503, contract.SERVICE_UNAVAILABLE),
             "500": (500, contract.INTERNAL_ERROR),
             "usage_cap": (429, contract.USAGE_CAPPED),
+            "malformed": (200, contract.MALFORMED_PAGE),
         }[fault]
         return Reply(status, body, state.headers(), token_ok)
 

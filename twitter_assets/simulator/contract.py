@@ -146,6 +146,8 @@ INTERNAL_ERROR = {
     "type": "about:blank",
     "status": 500,
 }
+# Valid JSON that is no search page: what a misbehaving cache or proxy might pass on with a 200.
+MALFORMED_PAGE = {"data": [{"id": "1", "text": "cached fragment"}]}
 PAGE_NOT_FOUND = {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
 
 

@@ -7,6 +7,7 @@ Kinds:
 - "reset": the TCP connection is closed abruptly (RST), no response at all.
 - "truncate": the headers with the full Content-Length, then half of the body, then the connection closes.
 - "slow": the answer comes normally after `seconds`.
+- "malformed": a 200 whose JSON is not a search page (no `meta`), as a broken cache or proxy answers.
 Each fault applies to exactly one request. Queued faults come first; random chaos only draws when
 nothing queued matches.
 """
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from random import Random
 
-KINDS = ("503", "500", "429", "usage_cap", "reset", "truncate", "slow")
+KINDS = ("503", "500", "429", "usage_cap", "reset", "truncate", "slow", "malformed")
 
 
 @dataclass(frozen=True)

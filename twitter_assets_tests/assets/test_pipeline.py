@@ -122,3 +122,16 @@ def test_the_token_never_reaches_the_lake_or_the_event_log(pipeline, simulator_t
         if path.is_file():
             assert simulator_token.encode() not in path.read_bytes(), path
     assert simulator_token not in json.dumps([str(event) for event in result.all_events])
+
+
+def test_malformed_api_page_fails_the_run_and_keeps_the_landing(pipeline, simulator):
+    day = today() - timedelta(days=1)
+    assert pipeline.backfill(day, day, selection="raw").success
+    before = pipeline.lake.raw_pages_path("aluraonline", day).read_bytes()
+
+    simulator.faults.push("malformed", path=SEARCH)
+    result = pipeline.backfill(day, day, selection="raw", raise_on_error=False)
+    assert not result.success
+    failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
+    assert "no meta.result_count in the answer" in str(failure.event_specific_data.error)
+    assert pipeline.lake.raw_pages_path("aluraonline", day).read_bytes() == before

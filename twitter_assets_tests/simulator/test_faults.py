@@ -51,6 +51,13 @@ def test_usage_cap_fault_keeps_remaining_above_zero(clocked):
     assert int(capped.headers["x-rate-limit-remaining"]) > 0
 
 
+def test_malformed_is_a_200_without_meta(clocked):
+    clocked.faults.push("malformed")
+    answer = get(clocked, SEARCH, PARAMS)
+    assert answer.status_code == 200 and "meta" not in answer.json()
+    assert "meta" in get(clocked, SEARCH, PARAMS).json()
+
+
 def test_reset_drops_the_connection_without_an_answer(clocked):
     clocked.faults.push("reset")
     session = requests.Session()
