@@ -98,6 +98,15 @@ class Lake(ConfigurableResource):
         )
         return self.raw_pages_path(source, day)
 
+    def archive_raw_day(self, source: str, day: date, label: str) -> Path:
+        """Move the day's landing aside (to `superseded/<label>/`) before a smaller one replaces it."""
+        target = self.raw_day_dir(source, day) / "superseded" / label
+        target.mkdir(parents=True, exist_ok=True)
+        for path in (self.raw_manifest_path(source, day), self.raw_pages_path(source, day)):
+            if path.exists():
+                os.replace(path, target / path.name)
+        return target
+
     def read_raw_day(self, source: str, day: date) -> RawDay | None:
         """The landed pages of a day, or None if nothing was landed; raise if the landing is torn."""
         pages_path, manifest_path = self.raw_pages_path(source, day), self.raw_manifest_path(source, day)

@@ -1,7 +1,8 @@
 """Bronze: the verbatim X API pages of each tracked search, one landing per source and UTC day.
 
 One factory serves every source of sources.yaml. Landing rules:
-- a day inside the API window is fetched and replaces the previous landing whole;
+- a day inside the API window is fetched and replaces the previous landing whole (tweets can be
+  deleted upstream); a landing with more tweets is moved to `superseded/` first, never lost;
 - a day partly outside the window is fetched for the part the API still serves (clamped, said in
   metadata), and kept as it was if that would land fewer tweets than are already landed;
 - a day wholly outside the window cannot be fetched: it keeps its landing if it has one, and fails
@@ -118,6 +119,11 @@ def _land_day(
         context.log.warning(f"{source.name} {day}: {note}; keeping the earlier landing")
         return _kept(day, existing, note)
 
+    note = ""
+    if existing is not None and result.tweet_count < existing.tweet_count:
+        archived = lake.archive_raw_day(source.name, day, format_api_time(now).replace(":", ""))
+        note = f"{existing.tweet_count} tweets landed before, {result.tweet_count} now; earlier landing in {archived}"
+        context.log.warning(f"{source.name} {day}: {note}")
     lake.write_raw_day(
         source.name, day, [page.body for page in result.pages], _manifest(source, day, window, result, account, now)
     )
@@ -135,6 +141,7 @@ def _land_day(
         clamped=window.clamped,
         outcome="landed",
         sample=_sample([page.body for page in result.pages]),
+        note=note,
     )
 
 

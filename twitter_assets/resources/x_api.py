@@ -145,6 +145,8 @@ class XApiClient(ConfigurableResource):
     page_size: int = MAX_PAGE_SIZE
 
     _session: requests.Session | None = PrivateAttr(default=None)
+    # endpoint -> the epoch second its spent rate-limit window resets
+    _spent_until: dict[str, float] = PrivateAttr(default_factory=dict)
 
     # ---- public API --------------------------------------------------------------------------
     def search_recent(self, query: str, start_time: datetime, end_time: datetime) -> SearchResult:
@@ -163,7 +165,7 @@ class XApiClient(ConfigurableResource):
         seen_tokens: set[str] = set()
         while True:
             page_params = dict(params, next_token=token) if token else params
-            body = self._get(SEARCH_RECENT_PATH, page_params, result.stats)
+            body = self._get(SEARCH_RECENT_PATH, SEARCH_RECENT_PATH, page_params, result.stats)
             _validate_search_page(body, len(result.pages))
             result.pages.append(SearchPage(body=body, pagination_token=token))
             result.stats.pages += 1
@@ -178,6 +180,7 @@ class XApiClient(ConfigurableResource):
     def user_by_username(self, username: str, stats: FetchStats | None = None) -> dict[str, Any]:
         """The user object of a handle (`id`, `name`, `username`, `created_at`)."""
         body = self._get(
+            USER_BY_USERNAME_PATH,
             USER_BY_USERNAME_PATH.format(username=requests.utils.quote(username, safe="")),
             {"user.fields": USER_FIELDS},
             stats or FetchStats(),
@@ -198,8 +201,11 @@ class XApiClient(ConfigurableResource):
             self._session = session
         return self._session
 
-    def _get(self, path: str, params: dict[str, Any], stats: FetchStats) -> dict[str, Any]:
-        """GET with rate-limit pacing and bounded retries of transient faults."""
+    def _get(self, endpoint: str, path: str, params: dict[str, Any], stats: FetchStats) -> dict[str, Any]:
+        """GET with rate-limit pacing and bounded retries of transient faults.
+
+        `endpoint` is the path template: rate limits are counted per endpoint, not per URL.
+        """
         log = get_dagster_logger()
 
         def count_retry(state: RetryCallState) -> None:
@@ -222,8 +228,11 @@ class XApiClient(ConfigurableResource):
         )
         waits = 0
         while True:
+            spent_until = self._spent_until.pop(endpoint, None)
+            if spent_until is not None and spent_until > time.time():
+                self._wait_until(spent_until, stats, f"{endpoint} rate-limit window spent")
             try:
-                return retrying(self._get_once, path, params, stats)
+                return retrying(self._get_once, endpoint, path, params, stats)
             except _RateLimited as limited:
                 waits += 1
                 if waits > self.max_rate_limit_waits:
@@ -232,7 +241,7 @@ class XApiClient(ConfigurableResource):
                     ) from None
                 self._wait_until(limited.reset_at, stats, f"{path} answered 429 Too Many Requests")
 
-    def _get_once(self, path: str, params: dict[str, Any], stats: FetchStats) -> dict[str, Any]:
+    def _get_once(self, endpoint: str, path: str, params: dict[str, Any], stats: FetchStats) -> dict[str, Any]:
         stats.requests += 1
         try:
             response = self._http().get(self.base_url.rstrip("/") + path, params=params, timeout=self.timeout_seconds)
@@ -245,7 +254,7 @@ class XApiClient(ConfigurableResource):
         if status == 200:
             if body is None:
                 raise XApiTransientError(f"X API {path}: 200 with a body that is not JSON ({len(content)} bytes)")
-            self._pace(response, stats, path)
+            self._note_window(endpoint, response)
             return body
         if status == 429:
             if _is_usage_cap(body):
@@ -260,11 +269,15 @@ class XApiClient(ConfigurableResource):
             raise XApiTransientError(f"X API {path}: {status} {_describe(body)}")
         raise XApiRequestError(f"X API {path}: {status} {_describe(body)}")
 
-    def _pace(self, response: requests.Response, stats: FetchStats, path: str) -> None:
-        """Spend no request into a spent window: sleep until the reset when none remain."""
+    def _note_window(self, endpoint: str, response: requests.Response) -> None:
+        """Remember a spent window, so the *next* request to the endpoint waits for the reset
+        instead of spending itself on a 429 (and the last page of a search waits for nothing)."""
         remaining = _header_float(response, "x-rate-limit-remaining")
+        reset_at = _header_float(response, "x-rate-limit-reset")
         if remaining is not None and remaining <= 0:
-            self._wait_until(_header_float(response, "x-rate-limit-reset"), stats, f"{path} window spent")
+            self._spent_until[endpoint] = (
+                reset_at if reset_at is not None else time.time() + self.backoff_initial_seconds
+            )
 
     def _wait_until(self, reset_at: float | None, stats: FetchStats, reason: str) -> None:
         delay = self.backoff_initial_seconds if reset_at is None else max(0.0, reset_at - time.time()) + 1.0

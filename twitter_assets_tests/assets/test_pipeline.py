@@ -135,3 +135,13 @@ def test_malformed_api_page_fails_the_run_and_keeps_the_landing(pipeline, simula
     failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
     assert "no meta.result_count in the answer" in str(failure.event_specific_data.error)
     assert pipeline.lake.raw_pages_path("aluraonline", day).read_bytes() == before
+
+
+def test_smaller_refetch_inside_the_window_replaces_but_archives_the_landing(pipeline):
+    day = today() - timedelta(days=2)
+    land(pipeline.lake, day, [tweet(str(n), day) for n in range(1, 5000)])
+    assert pipeline.backfill(day, day, selection="raw").success
+    assert 0 < pipeline.lake.read_raw_day("aluraonline", day).tweet_count < 4999
+    (archived,) = pipeline.lake.raw_day_dir("aluraonline", day).glob("superseded/*/pages.ndjson")
+    assert len(archived.read_text(encoding="utf-8").splitlines()) == 1  # the one page of 4999 tweets
+    assert '"id":"4999"' in archived.read_text(encoding="utf-8")
