@@ -9,6 +9,8 @@ One factory serves every source of sources.yaml. Landing rules:
   before any request if it has none.
 """
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
@@ -68,7 +70,9 @@ def build_raw_search_asset(source: Source) -> AssetsDefinition:
     )
     def _raw_search_pages(context: AssetExecutionContext, x_api: XApiClient, lake: Lake) -> MaterializeResult:
         stats = FetchStats()
-        account = _resolve_account(x_api, source, stats)
+        # Looked up once, and only when a day is actually fetched: a run over days that cannot be
+        # fetched makes no request at all.
+        account = functools.cache(lambda: _resolve_account(x_api, source, stats))
         landings = [
             _land_day(context, source, parse_day(key), x_api, lake, account, stats) for key in context.partition_keys
         ]
@@ -92,7 +96,7 @@ def _land_day(
     day: date,
     x_api: XApiClient,
     lake: Lake,
-    account: dict[str, Any] | None,
+    account: Callable[[], dict[str, Any] | None],
     stats: FetchStats,
 ) -> DayLanding:
     now = datetime.now(timezone.utc)
@@ -105,6 +109,7 @@ def _land_day(
         context.log.warning(f"{source.name} {day}: {exc}; keeping the {existing.tweet_count} tweets landed before")
         return _kept(day, existing, f"outside the API window: {exc}")
 
+    resolved_account = account()
     try:
         result = x_api.search_recent(source.query, window.start, window.end)
     except XApiError as exc:
@@ -125,7 +130,10 @@ def _land_day(
         note = f"{existing.tweet_count} tweets landed before, {result.tweet_count} now; earlier landing in {archived}"
         context.log.warning(f"{source.name} {day}: {note}")
     lake.write_raw_day(
-        source.name, day, [page.body for page in result.pages], _manifest(source, day, window, result, account, now)
+        source.name,
+        day,
+        [page.body for page in result.pages],
+        _manifest(source, day, window, result, resolved_account, now),
     )
     if window.clamped:
         context.log.info(
