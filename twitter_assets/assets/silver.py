@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult
 
 from twitter_assets.assets.raw import raw_asset_key
 from twitter_assets.assets.tables import column_schema, create_table_sql, daily_table_asset, frame, preview, transaction
@@ -155,16 +155,19 @@ def _parse_time(value: str) -> datetime:
 
 # ---- assets ------------------------------------------------------------------------------------
 def _landed_days(context: AssetExecutionContext, lake: Lake, sources: Sequence[Source]):
-    """(source, day, RawDay) for every landed day of the run's partitions; missing ones are reported."""
+    """(source, day, RawDay) for every landed day of the run's partitions.
+
+    A source missing a day (say, one added to sources.yaml later) is reported and skipped; a day
+    with nothing landed for any source is an error: silver would claim a day it knows nothing of.
+    """
     landed, missing = [], []
     for key in context.partition_keys:
         day = parse_day(key)
-        for source in sources:
-            raw = lake.read_raw_day(source.name, day)
-            if raw is None:
-                missing.append(f"{source.name}/{key}")
-            else:
-                landed.append((source, day, raw))
+        found = [(source, day, lake.read_raw_day(source.name, day)) for source in sources]
+        if all(raw is None for _, _, raw in found):
+            raise Failure(description=f"nothing is landed for {key}: materialize the raw assets for it first")
+        landed.extend(item for item in found if item[2] is not None)
+        missing.extend(f"{source.name}/{key}" for source, _, raw in found if raw is None)
     if missing:
         context.log.warning(f"no raw landing for {', '.join(missing)}: those source-days are left as they were")
     return landed, missing

@@ -3,6 +3,8 @@
 import json
 from datetime import date, datetime, timedelta, timezone
 
+from dagster import AssetSelection
+
 from twitter_assets.partitions import day_bounds
 from twitter_assets.sources import Source
 from twitter_assets_tests.pipeline_fixtures import land, tweet
@@ -145,3 +147,26 @@ def test_smaller_refetch_inside_the_window_replaces_but_archives_the_landing(pip
     (archived,) = pipeline.lake.raw_day_dir("aluraonline", day).glob("superseded/*/pages.ndjson")
     assert len(archived.read_text(encoding="utf-8").splitlines()) == 1  # the one page of 4999 tweets
     assert '"id":"4999"' in archived.read_text(encoding="utf-8")
+
+
+def test_silver_refuses_a_day_with_nothing_landed(pipeline):
+    day = today() - timedelta(days=1)
+    result = pipeline.backfill(day, day, selection=AssetSelection.groups("silver"), raise_on_error=False)
+    assert not result.success
+    failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
+    assert f"nothing is landed for {day}: materialize the raw assets for it first" in str(failure.event_specific_data)
+
+
+def test_a_source_without_that_day_is_skipped_not_emptied(make_pipeline):
+    day = today() - timedelta(days=1)
+    old, new = (
+        Source(name="aluraonline", query="AluraOnline", account="AluraOnline"),
+        Source(name="late", query="python"),
+    )
+    assert make_pipeline(sources=[old]).backfill(day, day).success
+    pipeline = make_pipeline(sources=[old, new])
+    result = pipeline.backfill(day, day, selection=AssetSelection.groups("silver", "gold"))
+    assert result.success
+    assert pipeline.query("SELECT DISTINCT source FROM silver.tweets") == [("aluraonline",)]
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["missing_raw"].value == [f"late/{day}"]
