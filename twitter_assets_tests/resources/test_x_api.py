@@ -63,7 +63,7 @@ def test_window_429_waits_for_the_reset_then_succeeds(simulator, make_x_api):
 def test_client_paces_itself_before_the_window_is_spent(make_simulator, make_x_api):
     simulator = make_simulator(rate_limit=3, rate_window_seconds=2)
     start, end = yesterday_window()
-    result = make_x_api(simulator=simulator, page_size=20).search_recent("AluraOnline", start, end)
+    result = make_x_api(simulator=simulator, page_size=50).search_recent("AluraOnline", start, end)
     assert result.stats.pages > 3
     assert result.stats.rate_limit_waits >= 1
     assert all(record.status == 200 for record in search_requests(simulator)), "the client must not spend a 429"
