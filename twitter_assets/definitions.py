@@ -15,7 +15,7 @@ from dagster import Definitions, EnvVar
 from twitter_assets.assets.gold import build_gold_assets
 from twitter_assets.assets.raw import build_raw_search_asset
 from twitter_assets.assets.silver import build_silver_assets
-from twitter_assets.automation.schedules import build_daily_refresh_schedule, daily_refresh_job
+from twitter_assets.automation.schedules import daily_refresh_job, daily_refresh_schedule
 from twitter_assets.checks.gold import build_gold_checks
 from twitter_assets.checks.raw import build_raw_checks
 from twitter_assets.checks.schema import build_schema_checks
@@ -55,7 +55,7 @@ def build_definitions(
         assets=build_assets(sources),
         asset_checks=build_asset_checks(sources),
         jobs=[daily_refresh_job],
-        schedules=[build_daily_refresh_schedule()],
+        schedules=[daily_refresh_schedule],
         resources={
             "x_api": x_api
             or XApiClient(

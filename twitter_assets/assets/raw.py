@@ -18,8 +18,9 @@ from typing import Any
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
 
-from twitter_assets.lake import Lake, LakeError
+from twitter_assets.lake import Lake, LakeError, RawDay
 from twitter_assets.partitions import (
+    FetchWindow,
     OutsideApiWindowError,
     daily_partitions,
     fetch_window,
@@ -153,7 +154,7 @@ def _land_day(
     )
 
 
-def _existing_landing(context: AssetExecutionContext, lake: Lake, source: Source, day: date):
+def _existing_landing(context: AssetExecutionContext, lake: Lake, source: Source, day: date) -> RawDay | None:
     try:
         return lake.read_raw_day(source.name, day)
     except LakeError as exc:
@@ -161,7 +162,7 @@ def _existing_landing(context: AssetExecutionContext, lake: Lake, source: Source
         return None
 
 
-def _kept(day: date, existing, note: str) -> DayLanding:
+def _kept(day: date, existing: RawDay, note: str) -> DayLanding:
     manifest = existing.manifest
     return DayLanding(
         day=day,
@@ -182,7 +183,14 @@ def _sample(pages: list[dict[str, Any]], size: int = 2) -> list[dict[str, Any]]:
     return [{"id": t["id"], "created_at": t.get("created_at"), "text": t.get("text", "")[:80]} for t in tweets]
 
 
-def _manifest(source, day, window, result: SearchResult, account, fetched_at: datetime) -> dict[str, Any]:
+def _manifest(
+    source: Source,
+    day: date,
+    window: FetchWindow,
+    result: SearchResult,
+    account: dict[str, Any] | None,
+    fetched_at: datetime,
+) -> dict[str, Any]:
     return {
         "source": source.name,
         "query": source.query,

@@ -154,19 +154,22 @@ def _parse_time(value: str) -> datetime:
 
 
 # ---- assets ------------------------------------------------------------------------------------
-def _landed_days(context: AssetExecutionContext, lake: Lake, sources: Sequence[Source]):
+def _landed_days(
+    context: AssetExecutionContext, lake: Lake, sources: Sequence[Source]
+) -> tuple[list[tuple[Source, date, RawDay]], list[str]]:
     """(source, day, RawDay) for every landed day of the run's partitions.
 
     A source missing a day (say, one added to sources.yaml later) is reported and skipped; a day
     with nothing landed for any source is an error: silver would claim a day it knows nothing of.
     """
-    landed, missing = [], []
+    landed: list[tuple[Source, date, RawDay]] = []
+    missing: list[str] = []
     for key in context.partition_keys:
         day = parse_day(key)
         found = [(source, day, lake.read_raw_day(source.name, day)) for source in sources]
         if all(raw is None for _, _, raw in found):
             raise Failure(description=f"nothing is landed for {key}: materialize the raw assets for it first")
-        landed.extend(item for item in found if item[2] is not None)
+        landed.extend((source, day, raw) for source, day, raw in found if raw is not None)
         missing.extend(f"{source.name}/{key}" for source, _, raw in found if raw is None)
     if missing:
         context.log.warning(f"no raw landing for {', '.join(missing)}: those source-days are left as they were")

@@ -8,7 +8,6 @@ days missed while the scheduler was down need a backfill (or the planned gap-fil
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
-    ScheduleDefinition,
     build_schedule_from_partitioned_job,
     define_asset_job,
 )
@@ -20,7 +19,6 @@ daily_refresh_job = define_asset_job(
 )
 
 
-def build_daily_refresh_schedule() -> ScheduleDefinition:
-    return build_schedule_from_partitioned_job(
-        daily_refresh_job, hour_of_day=0, minute_of_hour=30, default_status=DefaultScheduleStatus.RUNNING
-    )
+daily_refresh_schedule = build_schedule_from_partitioned_job(
+    daily_refresh_job, hour_of_day=0, minute_of_hour=30, default_status=DefaultScheduleStatus.RUNNING
+)

@@ -52,8 +52,11 @@ def judge_partitions(
 
     spec = context.check_specs[0]
     for key, verdict in verdicts.items():
+        # log_event is typed for materializations and observations, but the event log stores an
+        # AssetCheckEvaluation like any other event, per partition; dagster is pinned (<1.14) and
+        # twitter_assets_tests/test_cli_backfill.py proves the UI shows these verdicts.
         context.op_execution_context.log_event(
-            AssetCheckEvaluation(
+            AssetCheckEvaluation(  # type: ignore[arg-type]
                 asset_key=spec.asset_key,
                 check_name=spec.name,
                 passed=verdict.passed,

@@ -1,5 +1,7 @@
 """Read back what the checks said in a run: used by `make demo` and by CI's backfill test."""
 
+from typing import cast
+
 from dagster import DagsterEventType, DagsterInstance
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 
@@ -7,7 +9,9 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetC
 def run_check_evaluations(instance: DagsterInstance, run_id: str) -> list[AssetCheckEvaluation]:
     """Every check evaluation a run logged (per partition, and the run-level summaries)."""
     entries = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
-    return [entry.dagster_event.event_specific_data for entry in entries if entry.dagster_event]
+    return [
+        cast(AssetCheckEvaluation, entry.dagster_event.event_specific_data) for entry in entries if entry.dagster_event
+    ]
 
 
 def failed_evaluations(evaluations: list[AssetCheckEvaluation]) -> list[str]:

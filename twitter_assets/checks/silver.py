@@ -3,6 +3,7 @@
 Blocking (but the author share, a warning): a broken silver day does not flow into gold.
 """
 
+from collections.abc import Callable
 from datetime import date
 
 from dagster import AssetChecksDefinition, AssetCheckSeverity
@@ -56,7 +57,7 @@ def created_at_inside_day(lake: Lake, day: date) -> DayVerdict:
     return DayVerdict(True, f"every created_at is inside {day} UTC")
 
 
-def make_complete_against_raw(sources: list[Source]):
+def make_complete_against_raw(sources: list[Source]) -> Callable[[Lake, date], DayVerdict]:
     def complete_against_raw(lake: Lake, day: date) -> DayVerdict:
         expected: dict[str, set[str]] = {}
         for source in sources:

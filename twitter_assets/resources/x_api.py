@@ -308,7 +308,9 @@ def _header_float(response: requests.Response, name: str) -> float | None:
 
 
 def _is_usage_cap(body: dict[str, Any] | None) -> bool:
-    return bool(body) and (body.get("title") == "UsageCapExceeded" or "usage-capped" in str(body.get("type", "")))
+    if not body:
+        return False
+    return body.get("title") == "UsageCapExceeded" or "usage-capped" in str(body.get("type", ""))
 
 
 def _describe(body: dict[str, Any] | None) -> str:
