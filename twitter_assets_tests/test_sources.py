@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,12 @@ def test_malformed_file_names_file_entry_and_field(tmp_path, text, expected):
 def test_missing_file_names_the_variable(tmp_path):
     with pytest.raises(SourcesFileError, match="TWITTER_SOURCES_FILE"):
         load_sources(tmp_path / "nope.yaml")
+
+
+def test_code_location_refuses_to_load_a_bad_file_and_says_why(tmp_path):
+    path = write(tmp_path, "sources:\n  - {name: ok, query: x}\n  - {name: Bad Name, query: y}\n")
+    env = {**os.environ, "TWITTER_SOURCES_FILE": str(path)}
+    command = [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "twitter_assets.definitions"]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert completed.returncode != 0
+    assert f"{path}: sources[1] ('Bad Name') field 'name': must be a slug" in completed.stdout + completed.stderr
