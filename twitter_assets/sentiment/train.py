@@ -1,0 +1,153 @@
+"""Train the shipped model: ``python -m twitter_assets.sentiment.train ../shared/fixtures/sentiment_pt``.
+
+Fits a multinomial logistic regression (scikit-learn, a dev dependency) on the ``train`` split only, with the
+featuriser of :mod:`.features`, and writes ``weights.npz`` + ``model.json`` into ``--out`` (default: the
+package's ``model/`` folder). Deterministic: no randomness in featurising, lbfgs from zero, fixed CV folds.
+``--search`` first runs a small grid with stratified 5-fold cross-validation on train (never on val) and
+prints it; the defaults below are what that search chose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from twitter_assets.sentiment.features import (
+    FeatureConfig,
+    document_frequency,
+    featurise,
+    norm_weights,
+    sparse_matrix,
+)
+from twitter_assets.sentiment.model import LABELS, MODEL_DIR, Weights
+
+MODEL_VERSION = "hashlr-pt-1"
+DEFAULT_CONFIG = FeatureConfig()
+DEFAULT_C = 10.0
+USE_IDF = True
+SEED = 0
+
+
+def load_split(folder: Path | str, split: str) -> tuple[list[str], np.ndarray]:
+    folder = Path(folder)
+    texts = (folder / f"{split}_text.txt").read_text(encoding="utf-8").split("\n")
+    labels = (folder / f"{split}_labels.txt").read_text(encoding="utf-8").split()
+    if texts and texts[-1] == "" and len(texts) == len(labels) + 1:
+        texts = texts[:-1]
+    if len(texts) != len(labels):
+        raise ValueError(f"{split}: {len(texts)} texts but {len(labels)} labels")
+    return texts, np.array([int(x) for x in labels])
+
+
+def fit(texts: list[str], labels: np.ndarray, config: FeatureConfig, c: float, use_idf: bool = USE_IDF) -> Weights:
+    from sklearn.linear_model import LogisticRegression
+
+    feats = featurise(texts, config)
+    df = document_frequency(feats)
+    idf = np.log((1.0 + feats.n_docs) / (1.0 + df)) + 1.0 if use_idf else np.ones(feats.n_hash)
+    norm_sq = norm_weights(config, idf, df > 0)
+    if norm_sq is not None:
+        norm_sq = norm_sq.astype(np.float32).astype(np.float64)  # as shipped, so training sees the same numbers
+    x = sparse_matrix(feats, idf, norm_sq)
+    used = np.unique(x.indices)  # fit on the columns that occur (same solution, far faster), then scatter back
+    clf = LogisticRegression(C=c, max_iter=5000, tol=1e-4, solver="lbfgs", random_state=SEED)
+    clf.fit(x[:, used], labels)
+    coef = np.zeros((clf.coef_.shape[0], x.shape[1]))
+    coef[:, used] = clf.coef_
+    return Weights.from_training(config, coef, clf.intercept_, idf, norm_sq)
+
+
+def predict(weights: Weights, texts: list[str]) -> np.ndarray:
+    """Arg-max class per text with the inference code path (numpy only)."""
+    from twitter_assets.sentiment.model import Scorer
+
+    scorer = Scorer.__new__(Scorer)
+    scorer.weights, scorer.meta, scorer.model_version, scorer.chunk_size = weights, {}, "", 50_000
+    return scorer.probabilities(texts).argmax(axis=1)
+
+
+def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, pred, average="macro"))
+
+
+def cross_validate(texts: list[str], labels: np.ndarray, config: FeatureConfig, c: float, use_idf: bool) -> float:
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
+    scores = []
+    arr = np.array(texts, dtype=object)
+    for tr, te in folds.split(arr, labels):
+        w = fit(list(arr[tr]), labels[tr], config, c, use_idf)
+        scores.append(macro_f1(labels[te], predict(w, list(arr[te]))))
+    return float(np.mean(scores))
+
+
+def search(texts: list[str], labels: np.ndarray) -> None:
+    grid = {
+        "c": [3.0, 10.0, 30.0],
+        "use_idf": [True, False],
+        "dense_weight": [0.0, 1.0],
+        "neg_scope": [True, False],
+    }
+    for values in itertools.product(*grid.values()):
+        p = dict(zip(grid, values, strict=True))
+        cfg = replace(DEFAULT_CONFIG, dense_weight=p["dense_weight"], neg_scope=p["neg_scope"])
+        t0 = time.perf_counter()
+        f1 = cross_validate(texts, labels, cfg, p["c"], p["use_idf"])
+        print(f"cv macro-F1 {f1:.4f}  {p}  ({time.perf_counter() - t0:.1f}s)", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="folder with {train,val}_{text,labels}.txt")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument("--search", action="store_true", help="run the CV grid on train first")
+    parser.add_argument("--no-eval", action="store_true", help="skip the val figures stored in model.json")
+    args = parser.parse_args(argv)
+
+    texts, labels = load_split(args.data, "train")
+    if args.search:
+        search(texts, labels)
+    t0 = time.perf_counter()
+    weights = fit(texts, labels, DEFAULT_CONFIG, DEFAULT_C)
+    print(f"trained on {len(texts)} tweets in {time.perf_counter() - t0:.1f}s")
+    meta = {
+        "model_version": MODEL_VERSION,
+        "labels": LABELS,
+        "classifier": f"multinomial logistic regression, C={DEFAULT_C}, idf={USE_IDF}",
+        "training_data": "XLM-T UMSAB Portuguese sentiment, train split (1,839 tweets), derived from TweetSentBR",
+        "licence_note": (
+            "Training data: Apache-2.0 (XLM-T UMSAB; the original tweets' own terms may apply). Only hashed-feature "
+            "weights are shipped; no training text or n-gram string is stored."
+        ),
+    }
+    if not args.no_eval and (args.data / "val_text.txt").exists():
+        from sklearn.metrics import accuracy_score, f1_score
+
+        cv = cross_validate(texts, labels, DEFAULT_CONFIG, DEFAULT_C, USE_IDF)
+        vt, vl = load_split(args.data, "val")
+        pred = predict(weights, vt)
+        meta["metrics"] = {
+            "train_cv5_macro_f1": round(cv, 4),
+            "val_accuracy": round(float(accuracy_score(vl, pred)), 4),
+            "val_macro_f1": round(float(f1_score(vl, pred, average="macro")), 4),
+            "val_f1_per_class": dict(
+                zip(LABELS, (round(float(x), 4) for x in f1_score(vl, pred, average=None)), strict=True)
+            ),
+        }
+        print(meta["metrics"])
+    weights.save(args.out, meta)
+    print(f"wrote {args.out / 'weights.npz'} and {args.out / 'model.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
