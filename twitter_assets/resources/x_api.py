@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -147,15 +148,23 @@ class XApiClient(ConfigurableResource):
     _session: requests.Session | None = PrivateAttr(default=None)
     # endpoint -> the epoch second its spent rate-limit window resets
     _spent_until: dict[str, float] = PrivateAttr(default_factory=dict)
+    # endpoint -> {"remaining": ..., "reset": ...} from the last answer, for progress reporting
+    _last_window: dict[str, dict[str, float | None]] = PrivateAttr(default_factory=dict)
 
     # ---- public API --------------------------------------------------------------------------
-    def search_recent(self, query: str, start_time: datetime, end_time: datetime) -> SearchResult:
-        """Every page of a recent search over `[start_time, end_time)`, newest first."""
-        result = SearchResult(query=query, start_time=format_api_time(start_time), end_time=format_api_time(end_time))
+    def iter_search(
+        self, query: str, start_time: datetime, end_time: datetime, stats: FetchStats | None = None
+    ) -> Iterator[SearchPage]:
+        """Yield every page of a recent search over `[start_time, end_time)`, newest first, as it arrives.
+
+        Nothing is kept between pages, so memory does not grow with the day: the caller lands each
+        page before the next request. `stats` (if given) is updated as pages come in.
+        """
+        stats = stats if stats is not None else FetchStats()
         params: dict[str, str | int] = {
             "query": query,
-            "start_time": result.start_time,
-            "end_time": result.end_time,
+            "start_time": format_api_time(start_time),
+            "end_time": format_api_time(end_time),
             "max_results": min(max(self.page_size, 10), MAX_PAGE_SIZE),
             "tweet.fields": TWEET_FIELDS,
             "expansions": EXPANSIONS,
@@ -163,19 +172,33 @@ class XApiClient(ConfigurableResource):
         }
         token: str | None = None
         seen_tokens: set[str] = set()
+        index = 0
         while True:
             page_params = dict(params, next_token=token) if token else params
-            body = self._get(SEARCH_RECENT_PATH, SEARCH_RECENT_PATH, page_params, result.stats)
-            _validate_search_page(body, len(result.pages))
-            result.pages.append(SearchPage(body=body, pagination_token=token))
-            result.stats.pages += 1
-            result.stats.tweets += len(body.get("data") or [])
+            body = self._get(SEARCH_RECENT_PATH, SEARCH_RECENT_PATH, page_params, stats)
+            _validate_search_page(body, index)
+            stats.pages += 1
+            stats.tweets += len(body.get("data") or [])
+            yield SearchPage(body=body, pagination_token=token)
+            index += 1
             token = body["meta"].get("next_token")
             if not token:
-                return result
+                return
             if token in seen_tokens:
-                raise XApiMalformedResponseError(f"the API repeated next_token {token!r}: pagination would loop")
+                raise XApiMalformedResponseError(
+                    f"search page {index}: the API repeated next_token {token!r}: pagination would loop"
+                )
             seen_tokens.add(token)
+
+    def search_recent(self, query: str, start_time: datetime, end_time: datetime) -> SearchResult:
+        """Every page of a recent search, collected (small searches and tests; the assets stream)."""
+        result = SearchResult(query=query, start_time=format_api_time(start_time), end_time=format_api_time(end_time))
+        result.pages.extend(self.iter_search(query, start_time, end_time, result.stats))
+        return result
+
+    def rate_limit_budget(self) -> dict[str, float | None]:
+        """What the last answer said of the search window: requests left and the reset epoch."""
+        return dict(self._last_window.get(SEARCH_RECENT_PATH, {"remaining": None, "reset": None}))
 
     def user_by_username(self, username: str, stats: FetchStats | None = None) -> dict[str, Any]:
         """The user object of a handle (`id`, `name`, `username`, `created_at`)."""
@@ -274,6 +297,7 @@ class XApiClient(ConfigurableResource):
         instead of spending itself on a 429 (and the last page of a search waits for nothing)."""
         remaining = _header_float(response, "x-rate-limit-remaining")
         reset_at = _header_float(response, "x-rate-limit-reset")
+        self._last_window[endpoint] = {"remaining": remaining, "reset": reset_at}
         if remaining is not None and remaining <= 0:
             self._spent_until[endpoint] = (
                 reset_at if reset_at is not None else time.time() + self.backoff_initial_seconds
@@ -328,7 +352,12 @@ def _describe(body: dict[str, Any] | None) -> str:
 
 
 def _validate_search_page(body: dict[str, Any], index: int) -> None:
-    """Refuse a 200 that is not a search page, before anything of it can be landed."""
+    """Refuse a 200 that is not a search page, before anything of it can be landed.
+
+    Every field the lake types later is checked here, so a page either lands whole and correct or
+    the run fails naming the page: ids, author ids and texts are strings, `created_at` is an RFC 3339
+    time, `includes.users` carries string ids and usernames.
+    """
     where = f"search page {index + 1}"
     meta = body.get("meta")
     if not isinstance(meta, dict) or not isinstance(meta.get("result_count"), int):
@@ -339,6 +368,44 @@ def _validate_search_page(body: dict[str, Any], index: int) -> None:
             f"{where}: meta.result_count is {meta['result_count']} but data holds "
             f"{len(data) if isinstance(data, list) else type(data).__name__}"
         )
-    for tweet in data:
-        if not isinstance(tweet, dict) or not isinstance(tweet.get("id"), str) or "created_at" not in tweet:
-            raise XApiMalformedResponseError(f"{where}: a tweet without a string id or created_at: {str(tweet)[:200]}")
+    next_token = meta.get("next_token")
+    if next_token is not None and (not isinstance(next_token, str) or not next_token):
+        raise XApiMalformedResponseError(f"{where}: meta.next_token is not a non-empty string: {next_token!r}")
+    for position, tweet in enumerate(data):
+        problem = _tweet_problem(tweet)
+        if problem:
+            raise XApiMalformedResponseError(f"{where}, tweet {position + 1}: {problem}: {str(tweet)[:200]}")
+    includes = body.get("includes") or {}
+    users = includes.get("users", []) if isinstance(includes, dict) else None
+    if not isinstance(users, list) or any(
+        not isinstance(user, dict) or not isinstance(user.get("id"), str) or not isinstance(user.get("username"), str)
+        for user in users
+    ):
+        raise XApiMalformedResponseError(f"{where}: includes.users is not a list of users with string id and username")
+
+
+def _tweet_problem(tweet: object) -> str | None:
+    if not isinstance(tweet, dict):
+        return "not a JSON object"
+    for name in ("id", "text", "created_at"):
+        if not isinstance(tweet.get(name), str):
+            return f"no string {name!r}"
+    for name in ("author_id", "conversation_id", "in_reply_to_user_id", "lang"):
+        if tweet.get(name) is not None and not isinstance(tweet[name], str):
+            return f"{name!r} is not a string"
+    try:
+        datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00"))
+    except ValueError:
+        return f"unreadable created_at {tweet['created_at']!r}"
+    metrics = tweet.get("public_metrics")
+    if metrics is not None and (
+        not isinstance(metrics, dict)
+        or any(not isinstance(v, int) or isinstance(v, bool) for v in metrics.values() if v is not None)
+    ):
+        return "public_metrics holds something other than integers"
+    references = tweet.get("referenced_tweets")
+    if references is not None and (
+        not isinstance(references, list) or any(not isinstance(r, dict) for r in references)
+    ):
+        return "referenced_tweets is not a list of objects"
+    return None
