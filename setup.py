@@ -15,6 +15,8 @@ setup(
         "dagster-webserver>=1.13,<1.14",
         "requests>=2.31,<3",
         "duckdb>=1.1,<3",
+        "pyarrow>=18,<27",
+        "fsspec>=2024.6,<2027",
         "pandas>=2.2,<4",
         "pyyaml>=6,<7",
         "tenacity>=8.2,<10",

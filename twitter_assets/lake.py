@@ -1,14 +1,21 @@
-"""Every path of the lake and the one way to open its DuckDB database.
+"""Every path and object of the lake, and the one way to open its tables.
 
-The raw layer is files (one NDJSON of verbatim API pages plus a manifest per source and day); the
-silver and gold layers are tables in `$TWITTER_LAKE_DIR/twitter.duckdb`. Keeping all of it behind
-this resource is what lets the root become an object-store URL, or the tables move to a shared
-warehouse, without touching the assets.
+Layout under the root (a local directory, or `s3://bucket/prefix`):
 
-DuckDB allows one writer *process* per database file, and a read-only connection cannot open
-while another process writes. Dagster runs steps in separate processes (and backfills and sensor
-runs side by side), so every connection is taken under an inter-process file lock: concurrent runs
-queue for the database instead of failing with "Could not set lock on file".
+    raw/source=<s>/day=<d>/manifest.json             the commit record of a landing (written last)
+    raw/source=<s>/day=<d>/pages-<sha>.ndjson        the verbatim API pages, one per line
+    raw/source=<s>/day=<d>/tweets-<sha>.parquet      one compact typed row per tweet of those pages
+    raw/source=<s>/day=<d>/users-<sha>.parquet       one row per user in includes.users
+    <layer>/<table>/source=<s>/day=<d>/part.parquet  one file per table, source and day, replaced whole
+    twitter.duckdb                                   (local root) views over those files: the contract
+
+Why files per partition and not tables inside one DuckDB file: DuckDB takes one writer process per
+database file and a reader blocks writers, while Dagster runs steps, backfills and sensor runs in
+separate processes (or on other machines). A partition file is written to a temporary name and
+renamed (an object PUT on S3), so writers never wait for each other or for readers, a reader sees
+the old file or the new one, and concurrent runs of the same day end with one whole file. Queries
+run in an in-memory DuckDB whose views list the files (`Lake.connect`); `twitter.duckdb` keeps the
+external contract (`silver.tweets`...) as views over the same files for notebooks and BI tools.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,23 +34,61 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dagster import ConfigurableResource
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+from dagster import ConfigurableResource, get_dagster_logger
 from filelock import FileLock, Timeout
+from pydantic import PrivateAttr
+
+from twitter_assets.rows import TWEET_ROW_SCHEMA, USER_ROW_SCHEMA, page_rows
 
 LAKE_DIR_ENV = "TWITTER_LAKE_DIR"
 DEFAULT_LAKE_DIR = "./lake"
 DATABASE_FILE = "twitter.duckdb"
+CATALOG_MARKER = "catalog.json"
+PARTITION_FILE = "part.parquet"
+LEGACY_PAGES_FILE = "pages.ndjson"
 
 _SLUG_RE = re.compile(r"^[a-z0-9_]+$")
+_TABLE_RE = re.compile(r"^(silver|gold)\.[a-z][a-z0-9_]*$")
+
+# Tables stored as one Parquet file per (source, day). Adding one here is all a new table needs.
+PARTITIONED_TABLES = (
+    "silver.tweets",
+    "silver.source_days",
+    "silver.users_seen",
+    "gold.daily_interactions",
+    "gold.tweet_sentiment",
+    "gold.daily_sentiment",
+)
+
+# Views derived from the stored tables: `silver.users` is one row per user, the newest sighting wins.
+DERIVED_VIEWS = {
+    "silver.users": (
+        "silver.users_seen",
+        """
+        SELECT user_id,
+               arg_max(username, (day, source)) AS username,
+               arg_max(name, (day, source)) AS name,
+               max(created_at) AS created_at,
+               min(day) AS first_seen_day,
+               max(day) AS last_seen_day
+        FROM silver.users_seen GROUP BY user_id
+        """,
+    ),
+}
+# Bumped whenever the view definitions change, so `twitter.duckdb` is republished once.
+CATALOG_VERSION = 2
 
 
 class LakeError(RuntimeError):
-    """The lake is in a state the pipeline cannot safely use (lock timeout, torn raw landing...)."""
+    """The lake is in a state the pipeline cannot safely use (torn raw landing, bad name...)."""
 
 
 @dataclass(frozen=True)
 class RawDay:
-    """What is landed for one source and day: the verbatim pages and the fetch manifest."""
+    """A whole landed day in memory: for small days and tests (the assets stream instead)."""
 
     pages: list[dict[str, Any]]
     manifest: dict[str, Any]
@@ -52,101 +98,504 @@ class RawDay:
         return sum(len(page.get("data") or []) for page in self.pages)
 
 
+def check_slug(name: str, what: str = "source name") -> str:
+    if not isinstance(name, str) or not _SLUG_RE.match(name):
+        raise LakeError(f"{what} {name!r} is not a slug [a-z0-9_]+")
+    return name
+
+
+def check_table(table: str) -> str:
+    if table not in PARTITIONED_TABLES and table not in DERIVED_VIEWS:
+        raise LakeError(f"unknown table {table!r}; the lake knows {', '.join(PARTITIONED_TABLES)}")
+    if not _TABLE_RE.match(table):  # pragma: no cover - the registry is constant
+        raise LakeError(f"table name {table!r} is not schema.name")
+    return table
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal for a path the lake built (DuckDB takes no parameters in DDL/COPY)."""
+    if "\x00" in value:
+        raise LakeError(f"a path with a NUL byte cannot be used: {value!r}")
+    return "'" + value.replace("'", "''") + "'"
+
+
 class Lake(ConfigurableResource):
-    """The lake root (TWITTER_LAKE_DIR) with raw-file and DuckDB access."""
+    """The lake root (TWITTER_LAKE_DIR): raw landings, partition files, and DuckDB over them."""
 
     root: str = DEFAULT_LAKE_DIR
     lock_timeout_seconds: float = 900.0
+    duckdb_memory_limit: str = "1GB"
 
-    # ---- paths -------------------------------------------------------------------------------
+    _fs: Any = PrivateAttr(default=None)
+
+    # ---- where things are ------------------------------------------------------------------------
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.root or self.root.startswith("file://")
+
     @property
     def root_path(self) -> Path:
-        return Path(self.root).expanduser()
+        """The local root directory (only for a local lake)."""
+        if not self.is_local:
+            raise LakeError(f"the lake root {self.root} is not a local directory")
+        return Path(self.root.removeprefix("file://")).expanduser().resolve()
+
+    @property
+    def base(self) -> str:
+        return str(self.root_path) if self.is_local else self.root.rstrip("/")
 
     @property
     def database_path(self) -> Path:
         return self.root_path / DATABASE_FILE
 
-    def raw_day_dir(self, source: str, day: date) -> Path:
-        if not _SLUG_RE.match(source):
-            raise ValueError(f"source name {source!r} is not a slug [a-z0-9_]+")
-        return self.root_path / "raw" / f"source={source}" / f"day={day.isoformat()}"
+    @property
+    def fs(self) -> fsspec.AbstractFileSystem:
+        if self._fs is None:
+            if self.is_local:
+                self._fs = fsspec.filesystem("file")
+            else:
+                protocol = self.root.split("://", 1)[0]
+                options: dict[str, Any] = {}
+                endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+                if protocol == "s3" and endpoint:
+                    options["endpoint_url"] = endpoint
+                self._fs = fsspec.filesystem(protocol, **options)
+        return self._fs
 
-    def raw_pages_path(self, source: str, day: date) -> Path:
-        return self.raw_day_dir(source, day) / "pages.ndjson"
+    def path(self, *parts: str) -> str:
+        return "/".join([self.base, *parts])
 
-    def raw_manifest_path(self, source: str, day: date) -> Path:
-        return self.raw_day_dir(source, day) / "manifest.json"
+    def raw_day_dir(self, source: str, day: date) -> str:
+        return self.path("raw", f"source={check_slug(source)}", f"day={day.isoformat()}")
 
-    # ---- raw layer ---------------------------------------------------------------------------
-    def write_raw_day(self, source: str, day: date, pages: list[dict[str, Any]], manifest: dict[str, Any]) -> Path:
-        """Land a day's pages atomically: pages first, then the manifest that commits them.
+    def raw_manifest_path(self, source: str, day: date) -> str:
+        return f"{self.raw_day_dir(source, day)}/manifest.json"
 
-        Each file goes to a temporary name in the same folder and is renamed into place, so a
-        reader sees the old landing or the new one, never half a file. The manifest carries the
-        pages' checksum: a crash between the two renames is detected on read, not trusted.
-        """
-        body = "".join(json.dumps(page, ensure_ascii=False, separators=(",", ":")) + "\n" for page in pages)
-        encoded = body.encode("utf-8")
-        manifest = {**manifest, "page_count": len(pages), "pages_sha256": hashlib.sha256(encoded).hexdigest()}
-        directory = self.raw_day_dir(source, day)
-        directory.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.raw_pages_path(source, day), encoded)
-        _atomic_write(
-            self.raw_manifest_path(source, day),
-            json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"),
-        )
-        return self.raw_pages_path(source, day)
+    def raw_pages_path(self, source: str, day: date, manifest: dict[str, Any] | None = None) -> str:
+        manifest = manifest if manifest is not None else (self.read_manifest(source, day) or {})
+        return f"{self.raw_day_dir(source, day)}/{manifest.get('pages_file', LEGACY_PAGES_FILE)}"
 
-    def archive_raw_day(self, source: str, day: date, label: str) -> Path:
-        """Move the day's landing aside (to `superseded/<label>/`) before a smaller one replaces it."""
-        target = self.raw_day_dir(source, day) / "superseded" / label
-        target.mkdir(parents=True, exist_ok=True)
-        for path in (self.raw_manifest_path(source, day), self.raw_pages_path(source, day)):
-            if path.exists():
-                os.replace(path, target / path.name)
-        return target
+    def partition_path(self, table: str, source: str, day: date) -> str:
+        layer, name = check_table(table).split(".")
+        return self.path(layer, name, f"source={check_slug(source)}", f"day={day.isoformat()}", PARTITION_FILE)
+
+    # ---- raw layer -------------------------------------------------------------------------------
+    def begin_raw_landing(self, source: str, day: date) -> RawLanding:
+        """A landing written page by page; nothing is visible until `commit()` writes the manifest."""
+        return RawLanding(self, check_slug(source), day)
+
+    def write_raw_day(
+        self, source: str, day: date, pages: list[dict[str, Any]], manifest: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Land a whole day at once (small days, tools and tests); returns the committed manifest."""
+        with self.begin_raw_landing(source, day) as landing:
+            tokens = manifest.get("pagination_tokens") or [None] * len(pages)
+            for page, token in zip(pages, tokens, strict=False):
+                landing.add_page(page, token)
+            committed = landing.commit({k: v for k, v in manifest.items() if k != "pagination_tokens"})
+        if "pagination_tokens" in manifest and manifest["pagination_tokens"] != committed["pagination_tokens"]:
+            committed["pagination_tokens"] = manifest["pagination_tokens"]
+            self.fs.pipe(self.raw_manifest_path(source, day), _manifest_bytes(committed))
+        return committed
+
+    def read_manifest(self, source: str, day: date) -> dict[str, Any] | None:
+        path = self.raw_manifest_path(source, day)
+        try:
+            with self.fs.open(path, "rb") as stream:
+                return json.loads(stream.read().decode("utf-8"))
+        except FileNotFoundError:
+            return None
+
+    def iter_raw_pages(self, source: str, day: date, manifest: dict[str, Any] | None = None) -> Iterator[dict]:
+        """The landed pages one at a time, after checking the file against the manifest's SHA-256."""
+        manifest = manifest if manifest is not None else self.read_manifest(source, day)
+        if manifest is None:
+            return
+        path = self.raw_pages_path(source, day, manifest)
+        self._verify_pages(source, day, path, manifest)
+        with self.fs.open(path, "rb") as stream:
+            for number, line in enumerate(stream, start=1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except ValueError as exc:
+                        raise LakeError(f"{path} line {number} is not JSON ({exc})") from None
 
     def read_raw_day(self, source: str, day: date) -> RawDay | None:
         """The landed pages of a day, or None if nothing was landed; raise if the landing is torn."""
-        pages_path, manifest_path = self.raw_pages_path(source, day), self.raw_manifest_path(source, day)
-        if not manifest_path.exists():
+        manifest = self.read_manifest(source, day)
+        if manifest is None:
             return None
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        encoded = pages_path.read_bytes() if pages_path.exists() else b""
-        if hashlib.sha256(encoded).hexdigest() != manifest.get("pages_sha256"):
+        return RawDay(pages=list(self.iter_raw_pages(source, day, manifest)), manifest=manifest)
+
+    def _verify_pages(self, source: str, day: date, path: str, manifest: dict[str, Any]) -> None:
+        digest = hashlib.sha256()
+        try:
+            with self.fs.open(path, "rb") as stream:
+                for block in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(block)
+        except FileNotFoundError:
+            pass
+        if digest.hexdigest() != manifest.get("pages_sha256"):
             raise LakeError(
-                f"{pages_path} does not match its manifest (interrupted landing?): "
+                f"{path} does not match its manifest (interrupted landing?): "
                 f"re-materialize the raw partition {day.isoformat()} for source {source!r}"
             )
-        pages = [json.loads(line) for line in encoded.decode("utf-8").splitlines() if line.strip()]
-        return RawDay(pages=pages, manifest=manifest)
 
-    # ---- DuckDB ------------------------------------------------------------------------------
+    def raw_rows(self, source: str, day: date, manifest: dict[str, Any]) -> tuple[str, str]:
+        """Paths of the day's compact tweet and user rows; rebuilt from the pages when absent.
+
+        Landings made before the rows existed (or whose rows were deleted) get them here, named by
+        the pages' checksum, so they are derived once and always from the verbatim pages.
+        """
+        sha = manifest["pages_sha256"][:16]
+        directory = self.raw_day_dir(source, day)
+        tweets, users = f"{directory}/tweets-{sha}.parquet", f"{directory}/users-{sha}.parquet"
+        if not (self.fs.exists(tweets) and self.fs.exists(users)):
+            with tempfile.TemporaryDirectory(prefix="twitter-rows-") as scratch:
+                writer = _RowsWriter(Path(scratch))
+                for number, page in enumerate(self.iter_raw_pages(source, day, manifest), start=1):
+                    writer.add(number, page)
+                local_tweets, local_users = writer.close()
+                self._publish(local_users, users)
+                self._publish(local_tweets, tweets)
+        return tweets, users
+
+    def archive_raw_day(self, source: str, day: date, label: str) -> str:
+        """Copy the day's landing aside (`superseded/<label>/`) before a smaller one replaces it."""
+        manifest = self.read_manifest(source, day)
+        target = f"{self.raw_day_dir(source, day)}/superseded/{label}"
+        if manifest is None:
+            return target
+        self.fs.makedirs(target, exist_ok=True)
+        pages = self.raw_pages_path(source, day, manifest)
+        if self.fs.exists(pages):
+            self.fs.copy(pages, f"{target}/{manifest.get('pages_file', LEGACY_PAGES_FILE)}")
+        self.fs.pipe(f"{target}/manifest.json", _manifest_bytes(manifest))
+        return target
+
+    # ---- partition files -------------------------------------------------------------------------
+    def write_partition(self, table: str, source: str, day: date, rows: pa.Table) -> str:
+        """Replace the (table, source, day) file whole; readers see the old file or the new one."""
+        path = self.partition_path(table, source, day)
+        with tempfile.TemporaryDirectory(prefix="twitter-part-", dir=self._scratch_dir()) as scratch:
+            local = os.path.join(scratch, PARTITION_FILE)
+            pq.write_table(rows, local, compression="zstd")
+            self._publish(local, path)
+        self._ensure_catalog(table)
+        return path
+
+    def delete_partition(self, table: str, source: str, day: date) -> None:
+        path = self.partition_path(table, source, day)
+        if self.fs.exists(path):
+            self.fs.rm(path)
+
+    def partition_files(self, table: str, days: tuple[date, date] | None = None) -> list[str]:
+        """The table's partition files (optionally of days `first..last`), sorted."""
+        layer, name = check_table(table).split(".")
+        files = sorted(self.fs.glob(self.path(layer, name, "source=*", "day=*", PARTITION_FILE)))
+        if not self.is_local:
+            files = [f"{self.root.split('://', 1)[0]}://{f}" if "://" not in f else f for f in files]
+        if days is not None:
+            first, last = (d.isoformat() for d in days)
+            files = [f for f in files if first <= f.rsplit("/day=", 1)[1][:10] <= last]
+        return files
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A DuckDB connection held under the lake's inter-process lock (one process at a time)."""
-        self.root_path.mkdir(parents=True, exist_ok=True)
+        """An in-memory DuckDB with every table of the lake as a view over its partition files.
+
+        Tables with no file yet are absent (a query names them -> a clear CatalogException). No
+        lock is taken: files are replaced atomically, and this connection writes nothing.
+        """
+        db = duckdb.connect(config={"memory_limit": self.duckdb_memory_limit})
+        try:
+            db.execute(f"SET temp_directory = {sql_string(tempfile.gettempdir() + '/twitter-duckdb')}")
+            db.execute("SET TimeZone = 'UTC'")
+            if not self.is_local:
+                db.register_filesystem(self.fs)
+            present = set()
+            for table in PARTITIONED_TABLES:
+                files = self.partition_files(table)
+                if files:
+                    listed = ", ".join(sql_string(f) for f in files)
+                    db.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}")
+                    db.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)")
+                    present.add(table)
+            _create_derived_views(db, present)
+            yield db
+        finally:
+            db.close()
+
+    # ---- the published catalog (twitter.duckdb) --------------------------------------------------
+    def _ensure_catalog(self, table: str) -> None:
+        """Publish `twitter.duckdb` views once a table has files (and after a view change)."""
+        if not self.is_local:
+            return
+        marker = self.root_path / CATALOG_MARKER
+        try:
+            state = json.loads(marker.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            state = {}
+        if state.get("version") == CATALOG_VERSION and table in state.get("tables", []):
+            return
+        self.publish_catalog()
+
+    def publish_catalog(self) -> bool:
+        """(Re)create the views of `twitter.duckdb`, migrating tables of an older lake into files.
+
+        A reader holding the database (a notebook, a BI tool) makes this wait up to the lock timeout
+        for our own writers and skip for foreign readers: the data is in the files either way, and
+        the next write tries again. Returns whether the views were published.
+        """
         lock = FileLock(str(self.database_path) + ".lock")
         try:
             lock.acquire(timeout=self.lock_timeout_seconds)
         except Timeout:
-            raise LakeError(
-                f"waited {self.lock_timeout_seconds:.0f} s for the DuckDB lock {lock.lock_file}: another "
-                "run holds the database; retry when it finishes"
-            ) from None
+            get_dagster_logger().warning(f"{lock.lock_file} held for {self.lock_timeout_seconds:.0f} s: views later")
+            return False
         try:
-            connection = duckdb.connect(str(self.database_path))
             try:
-                connection.execute("SET TimeZone = 'UTC'")
-                yield connection
+                db = duckdb.connect(str(self.database_path))
+            except duckdb.IOException as exc:
+                get_dagster_logger().warning(
+                    f"{self.database_path} is held by another process ({str(exc).splitlines()[0]}); its views "
+                    "are refreshed on the next write, the data itself is already in the partition files"
+                )
+                return False
+            try:
+                _migrate_legacy_tables(self, db)
+                published = []
+                for table in PARTITIONED_TABLES:
+                    layer, name = table.split(".")
+                    if not self.partition_files(table):
+                        continue
+                    pattern = self.path(layer, name, "*", "*", PARTITION_FILE)
+                    db.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
+                    db.execute(
+                        f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet("
+                        f"{sql_string(pattern)}, union_by_name = true, hive_partitioning = false)"
+                    )
+                    published.append(table)
+                _create_derived_views(db, set(published), replace=True)
             finally:
-                connection.close()
+                db.close()
+            marker = self.root_path / CATALOG_MARKER
+            _atomic_local_write(marker, json.dumps({"version": CATALOG_VERSION, "tables": published}).encode())
+            return True
         finally:
             lock.release()
 
+    # ---- moving bytes ----------------------------------------------------------------------------
+    def _scratch_dir(self) -> str | None:
+        """Temporary files go beside the data on a local lake (same filesystem: rename is atomic)."""
+        if not self.is_local:
+            return None
+        scratch = self.root_path / ".incoming"
+        scratch.mkdir(parents=True, exist_ok=True)
+        return str(scratch)
 
-def _atomic_write(path: Path, data: bytes) -> None:
+    def _publish(self, local: str | Path, target: str) -> None:
+        """Move a finished local file to its place in one step (rename, or one object PUT)."""
+        if self.is_local:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            with open(local, "rb+") as stream:
+                os.fsync(stream.fileno())
+            try:
+                os.replace(local, target)
+            except OSError:  # another filesystem (a scratch dir elsewhere): copy beside, then rename
+                _atomic_local_copy(Path(local), Path(target))
+        else:
+            self.fs.put_file(str(local), target)
+
+
+class RawLanding:
+    """One day's landing in progress: pages streamed to a temporary file, hashed on the way, with
+    their compact rows written in batches beside them. Memory does not grow with the day."""
+
+    def __init__(self, lake: Lake, source: str, day: date):
+        self.lake, self.source, self.day = lake, source, day
+        self._scratch = Path(tempfile.mkdtemp(prefix=f"raw-{source}-{day}-", dir=lake._scratch_dir()))
+        self._pages_path = self._scratch / "pages.ndjson"
+        self._pages = open(self._pages_path, "wb")  # noqa: SIM115 - closed in commit/abort
+        self._digest = hashlib.sha256()
+        self._rows = _RowsWriter(self._scratch)
+        self.page_count = 0
+        self.tweet_count = 0
+        self.pagination_tokens: list[str | None] = []
+        self._closed = False
+
+    def add_page(self, body: dict[str, Any], pagination_token: str | None) -> None:
+        line = (json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        self._pages.write(line)
+        self._digest.update(line)
+        self.page_count += 1
+        self.tweet_count += len(body.get("data") or [])
+        self.pagination_tokens.append(pagination_token)
+        self._rows.add(self.page_count, body)
+
+    def commit(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Publish pages, rows, then the manifest (the commit); remove files no landing refers to."""
+        self._pages.flush()
+        os.fsync(self._pages.fileno())
+        self._pages.close()
+        tweets_local, users_local = self._rows.close()
+        sha = self._digest.hexdigest()
+        names = {"pages": f"pages-{sha[:16]}.ndjson", "tweets": f"tweets-{sha[:16]}.parquet"}
+        names["users"] = f"users-{sha[:16]}.parquet"
+        directory = self.lake.raw_day_dir(self.source, self.day)
+        manifest = {
+            **manifest,
+            "pages_file": names["pages"],
+            "pages_sha256": sha,
+            "page_count": self.page_count,
+            "tweet_count": self.tweet_count,
+            "pagination_tokens": self.pagination_tokens,
+        }
+        previous = self.lake.read_manifest(self.source, self.day)
+        self.lake._publish(self._pages_path, f"{directory}/{names['pages']}")
+        self.lake._publish(tweets_local, f"{directory}/{names['tweets']}")
+        self.lake._publish(users_local, f"{directory}/{names['users']}")
+        manifest_local = self._scratch / "manifest.json"
+        manifest_local.write_bytes(_manifest_bytes(manifest))
+        self.lake._publish(manifest_local, self.lake.raw_manifest_path(self.source, self.day))
+        self._remove_scratch()
+        self._remove_unreferenced(previous, set(names.values()))
+        return manifest
+
+    def abort(self) -> None:
+        if not self._pages.closed:
+            self._pages.close()
+        self._rows.discard()
+        self._remove_scratch()
+
+    def _remove_scratch(self) -> None:
+        self._closed = True
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def _remove_unreferenced(self, previous: dict[str, Any] | None, keep: set[str]) -> None:
+        """Drop the files of the landing this one replaced (an archived copy lives in superseded/)."""
+        if previous is None:
+            return
+        directory = self.lake.raw_day_dir(self.source, self.day)
+        sha = str(previous.get("pages_sha256", ""))[:16]
+        stale = {previous.get("pages_file", LEGACY_PAGES_FILE), f"tweets-{sha}.parquet", f"users-{sha}.parquet"}
+        for name in stale - keep:
+            path = f"{directory}/{name}"
+            if self.lake.fs.exists(path):
+                self.lake.fs.rm(path)
+
+    def __enter__(self) -> RawLanding:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self._closed:
+            self.abort()
+
+
+class _RowsWriter:
+    """Compact tweet and user rows to two local Parquet files, a batch at a time."""
+
+    BATCH = 20_000
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._tweets: list[dict[str, Any]] = []
+        self._users: list[dict[str, Any]] = []
+        self._writers = {
+            "tweets": pq.ParquetWriter(directory / "tweets.parquet", TWEET_ROW_SCHEMA, compression="zstd"),
+            "users": pq.ParquetWriter(directory / "users.parquet", USER_ROW_SCHEMA, compression="zstd"),
+        }
+
+    def add(self, page_number: int, body: dict[str, Any]) -> None:
+        tweets, users = page_rows(page_number, body)
+        self._tweets.extend(tweets)
+        self._users.extend(users)
+        if len(self._tweets) >= self.BATCH or len(self._users) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._tweets:
+            self._writers["tweets"].write_batch(pa.RecordBatch.from_pylist(self._tweets, schema=TWEET_ROW_SCHEMA))
+        if self._users:
+            self._writers["users"].write_batch(pa.RecordBatch.from_pylist(self._users, schema=USER_ROW_SCHEMA))
+        self._tweets, self._users = [], []
+
+    def close(self) -> tuple[Path, Path]:
+        self._flush()
+        for writer in self._writers.values():
+            writer.close()
+        return self.directory / "tweets.parquet", self.directory / "users.parquet"
+
+    def discard(self) -> None:
+        for writer in self._writers.values():
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - discarding a half-written scratch file
+                pass
+
+
+def _create_derived_views(db: duckdb.DuckDBPyConnection, present: set[str], replace: bool = False) -> None:
+    for view, (base, sql) in DERIVED_VIEWS.items():
+        if base in present:
+            db.execute(f"CREATE SCHEMA IF NOT EXISTS {view.split('.')[0]}")
+            db.execute(f"CREATE {'OR REPLACE ' if replace else ''}VIEW {view} AS {sql}")
+
+
+def _migrate_legacy_tables(lake: Lake, db: duckdb.DuckDBPyConnection) -> None:
+    """Move silver/gold *tables* of a lake made before partition files into those files, once."""
+    tables = {
+        f"{schema}.{name}"
+        for schema, name in db.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary"
+        ).fetchall()
+    }
+    if not tables:
+        return
+    log = get_dagster_logger()
+    for table in sorted(tables):
+        if table == "silver.users":
+            frame = db.execute(
+                """SELECT '_migrated' AS source, d.day, 0 AS seen_order, user_id, username, name, created_at
+                   FROM silver.users, LATERAL (SELECT unnest([first_seen_day, last_seen_day]) AS day) d"""
+            ).to_arrow_table()
+            target = "silver.users_seen"
+        elif table in PARTITIONED_TABLES:
+            frame = db.execute(f"SELECT * FROM {table}").to_arrow_table()
+            target = table
+        else:
+            continue
+        keys = sorted({(s, d) for s, d in zip(frame["source"].to_pylist(), frame["day"].to_pylist(), strict=True)})
+        for source, day in keys:
+            mask = pa.compute.and_(
+                pa.compute.equal(frame["source"], source), pa.compute.equal(frame["day"], pa.scalar(day))
+            )
+            path = lake.partition_path(target, source, day)
+            with tempfile.TemporaryDirectory(dir=lake._scratch_dir()) as scratch:
+                local = os.path.join(scratch, PARTITION_FILE)
+                pq.write_table(frame.filter(mask), local, compression="zstd")
+                lake._publish(local, path)
+        db.execute(f"DROP TABLE {table}")
+        log.info(f"migrated {table}: {frame.num_rows} rows into {len(keys)} partition files of {target}")
+
+
+def _manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    return json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+
+def _atomic_local_copy(source: Path, target: Path) -> None:
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _atomic_local_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -18,7 +18,14 @@ from twitter_assets.checks.report import failed_evaluations, run_check_evaluatio
 from twitter_assets.simulator import SimulatorServer, SyntheticCorpus
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ASSETS = ["raw/aluraonline", "silver/tweets", "silver/users", "gold/daily_interactions"]
+ASSETS = [
+    "raw/aluraonline",
+    "silver/tweets",
+    "silver/users",
+    "gold/daily_interactions",
+    "gold/tweet_sentiment",
+    "gold/daily_sentiment",
+]
 TOKEN = "cli-backfill-token"
 
 
@@ -58,7 +65,7 @@ def test_cli_backfill_materializes_every_asset_and_passes_every_check(cli_backfi
             assert {record.partition_key for record in records} == days, asset
         (run,) = instance.get_runs()
         verdicts = run_check_evaluations(instance, run.run_id)
-    assert len({(v.asset_key, v.check_name) for v in verdicts}) == 16
+    assert len({(v.asset_key, v.check_name) for v in verdicts}) == 20  # 17 partitioned checks + 3 column-schema checks
     assert not failed_evaluations(verdicts)
     assert {v.partition for v in verdicts if v.check_name == "complete_against_raw"} >= days
 
@@ -99,7 +106,7 @@ def test_the_ui_shows_every_check_passed_per_partition(cli_backfill):
         for check in node["assetChecksOrError"]["checks"]
         if check["partitionStatuses"] is not None
     }
-    assert len(ranges) == 13
+    assert len(ranges) == 17
     expected = [{"startKey": first.isoformat(), "endKey": last.isoformat(), "status": "SUCCEEDED"}]
     assert {key: value for key, value in ranges.items() if value != expected} == {}
 

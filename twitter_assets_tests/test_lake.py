@@ -1,24 +1,40 @@
 import json
-import multiprocessing
-from datetime import date
+from datetime import date, datetime, timezone
+from pathlib import Path
 
+import duckdb
+import pyarrow as pa
 import pytest
 
 from twitter_assets.lake import Lake, LakeError
 
 DAY = date(2026, 11, 20)
-PAGES = [{"data": [{"id": "1", "text": "olá"}], "meta": {"result_count": 1}}, {"meta": {"result_count": 0}}]
+TWEET = {"id": "1", "text": "olá", "created_at": "2026-11-20T10:00:00.000Z", "author_id": "7"}
+USER = {"id": "7", "username": "ana", "name": "Ana"}
+PAGES = [
+    {"data": [TWEET], "includes": {"users": [USER]}, "meta": {"result_count": 1, "next_token": "t1"}},
+    {"meta": {"result_count": 0}},
+]
 
 
-def test_raw_day_round_trip_is_verbatim(tmp_path):
+def day_dir(root: Path) -> Path:
+    return root / "raw" / "source=aluraonline" / "day=2026-11-20"
+
+
+def test_raw_landing_round_trip_is_verbatim_with_compact_rows(tmp_path):
     lake = Lake(root=str(tmp_path))
-    path = lake.write_raw_day("aluraonline", DAY, PAGES, {"query": "AluraOnline"})
-    assert path == tmp_path / "raw" / "source=aluraonline" / "day=2026-11-20" / "pages.ndjson"
-    assert [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] == PAGES
+    manifest = lake.write_raw_day("aluraonline", DAY, PAGES, {"query": "AluraOnline"})
+    pages_file = day_dir(tmp_path) / manifest["pages_file"]
+    assert [json.loads(line) for line in pages_file.read_text(encoding="utf-8").splitlines()] == PAGES
     landed = lake.read_raw_day("aluraonline", DAY)
     assert landed.pages == PAGES and landed.tweet_count == 1
     assert landed.manifest["query"] == "AluraOnline" and landed.manifest["page_count"] == 2
-    assert not list(path.parent.glob("*.tmp"))
+    assert landed.manifest["pagination_tokens"] == [None, None]
+    tweets, users = lake.raw_rows("aluraonline", DAY, manifest)
+    rows = duckdb.sql(f"SELECT tweet_id, author_id, text, page, created_at FROM '{tweets}'").fetchall()
+    assert rows == [("1", "7", "olá", 1, datetime(2026, 11, 20, 10, tzinfo=timezone.utc))]
+    assert duckdb.sql(f"SELECT user_id, username FROM '{users}'").fetchall() == [("7", "ana")]
+    assert not list(day_dir(tmp_path).glob("*.tmp")) and not list((tmp_path / ".incoming").iterdir())
 
 
 def test_nothing_landed_reads_as_none(tmp_path):
@@ -27,35 +43,104 @@ def test_nothing_landed_reads_as_none(tmp_path):
 
 def test_torn_landing_is_detected(tmp_path):
     lake = Lake(root=str(tmp_path))
-    lake.write_raw_day("aluraonline", DAY, PAGES, {})
-    lake.raw_pages_path("aluraonline", DAY).write_text('{"meta": {"result_count": 0}}\n')
+    manifest = lake.write_raw_day("aluraonline", DAY, PAGES, {})
+    (day_dir(tmp_path) / manifest["pages_file"]).write_text('{"meta": {"result_count": 0}}\n')
     with pytest.raises(LakeError, match="re-materialize the raw partition 2026-11-20"):
         lake.read_raw_day("aluraonline", DAY)
 
 
+def test_an_interrupted_landing_leaves_the_previous_one_whole(tmp_path):
+    """A crash (here: an exception) after pages were written but before the manifest commits."""
+    lake = Lake(root=str(tmp_path))
+    before = lake.write_raw_day("aluraonline", DAY, PAGES, {"query": "AluraOnline"})
+    with pytest.raises(RuntimeError), lake.begin_raw_landing("aluraonline", DAY) as landing:
+        landing.add_page({"meta": {"result_count": 0}}, None)
+        raise RuntimeError("killed between the pages and the manifest")
+    assert lake.read_manifest("aluraonline", DAY) == before
+    assert lake.read_raw_day("aluraonline", DAY).pages == PAGES
+    assert not list((tmp_path / ".incoming").iterdir())
+
+
+def test_a_new_landing_replaces_the_files_of_the_previous_one(tmp_path):
+    lake = Lake(root=str(tmp_path))
+    first = lake.write_raw_day("aluraonline", DAY, PAGES, {})
+    second = lake.write_raw_day("aluraonline", DAY, PAGES[:1], {})
+    names = {path.name for path in day_dir(tmp_path).iterdir()}
+    sha = second["pages_sha256"][:16]
+    assert names == {"manifest.json", second["pages_file"], f"tweets-{sha}.parquet", f"users-{sha}.parquet"}
+    assert first["pages_file"] not in names
+
+
 def test_source_names_are_validated_before_building_paths(tmp_path):
-    with pytest.raises(ValueError, match="slug"):
-        Lake(root=str(tmp_path)).raw_day_dir("../etc", DAY)
+    for name in ("../etc", "Alura", "a b", "a;DROP TABLE x"):
+        with pytest.raises(LakeError, match="slug"):
+            Lake(root=str(tmp_path)).raw_day_dir(name, DAY)
 
 
-def _hold_lock(root: str, ready, release) -> None:
-    with Lake(root=root).connect():
-        ready.set()
-        release.wait(30)
-
-
-def test_connection_waits_for_another_process_and_times_out_clearly(tmp_path):
-    context = multiprocessing.get_context("spawn")
-    ready, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
-    holder.start()
+def test_partition_files_are_queryable_and_a_reader_never_blocks_a_writer(tmp_path):
+    lake = Lake(root=str(tmp_path))
+    table = pa.table({"source": ["a"], "day": pa.array([DAY], pa.date32()), "n_tweets": [3]})
+    lake.write_partition("gold.daily_interactions", "a", DAY, table)
+    reader = duckdb.connect(str(lake.database_path), read_only=True)  # a notebook holding the file
     try:
-        assert ready.wait(60)
-        with pytest.raises(LakeError, match="another run holds the database"):
-            with Lake(root=str(tmp_path), lock_timeout_seconds=0.2).connect():
-                pass
+        assert reader.execute("SELECT n_tweets FROM gold.daily_interactions").fetchall() == [(3,)]
+        lake.write_partition("gold.daily_interactions", "a", DAY, table.set_column(2, "n_tweets", pa.array([5])))
+        lake.write_partition("gold.daily_interactions", "b", DAY, table.set_column(0, "source", pa.array(["b"])))
+        assert sorted(reader.execute("SELECT source, n_tweets FROM gold.daily_interactions").fetchall()) == [
+            ("a", 5),
+            ("b", 3),
+        ]
     finally:
-        release.set()
-        holder.join(30)
-    with Lake(root=str(tmp_path), lock_timeout_seconds=5).connect() as db:
-        assert db.execute("SELECT 1").fetchone() == (1,)
+        reader.close()
+    with lake.connect() as db:
+        assert db.execute("SELECT count(*) FROM gold.daily_interactions").fetchone() == (2,)
+
+
+def test_an_unknown_table_or_a_missing_one_says_so(tmp_path):
+    lake = Lake(root=str(tmp_path))
+    with pytest.raises(LakeError, match="unknown table"):
+        lake.partition_path("silver.nope", "a", DAY)
+    with lake.connect() as db, pytest.raises(duckdb.CatalogException, match="tweets.? does not exist"):
+        db.execute("SELECT * FROM silver.tweets")
+
+
+def test_a_lake_with_tables_inside_the_database_is_migrated_to_partition_files(tmp_path):
+    """Lakes made before partition files kept silver/gold as tables in twitter.duckdb."""
+    db = duckdb.connect(str(tmp_path / "twitter.duckdb"))
+    db.execute("CREATE SCHEMA silver; CREATE SCHEMA gold")
+    db.execute("CREATE TABLE silver.tweets (source VARCHAR, tweet_id VARCHAR, day DATE)")
+    db.execute("INSERT INTO silver.tweets VALUES ('a', '1', DATE '2026-11-19'), ('a', '2', DATE '2026-11-20')")
+    db.execute(
+        "CREATE TABLE silver.users (user_id VARCHAR PRIMARY KEY, username VARCHAR, name VARCHAR, "
+        "created_at TIMESTAMPTZ, first_seen_day DATE, last_seen_day DATE)"
+    )
+    db.execute("INSERT INTO silver.users VALUES ('7', 'ana', 'Ana', NULL, DATE '2026-11-18', DATE '2026-11-20')")
+    db.close()
+    lake = Lake(root=str(tmp_path))
+    assert lake.publish_catalog()
+    with lake.connect() as lake_db:
+        assert lake_db.execute("SELECT tweet_id FROM silver.tweets ORDER BY 1").fetchall() == [("1",), ("2",)]
+        assert lake_db.execute("SELECT user_id, username, first_seen_day FROM silver.users").fetchall() == [
+            ("7", "ana", date(2026, 11, 18))
+        ]
+    contract = duckdb.connect(str(tmp_path / "twitter.duckdb"), read_only=True)
+    assert contract.execute("SELECT count(*) FROM silver.tweets").fetchone() == (2,)
+    assert contract.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'tweets'"
+    ).fetchone() == ("VIEW",)
+    contract.close()
+
+
+def test_a_landing_from_before_compact_rows_gets_them_from_its_pages(tmp_path):
+    """The old layout: pages.ndjson and a manifest that names no pages file."""
+    directory = day_dir(tmp_path)
+    directory.mkdir(parents=True)
+    body = "".join(json.dumps(page, ensure_ascii=False, separators=(",", ":")) + "\n" for page in PAGES).encode()
+    (directory / "pages.ndjson").write_bytes(body)
+    import hashlib
+
+    manifest = {"pages_sha256": hashlib.sha256(body).hexdigest(), "tweet_count": 1, "page_count": 2}
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    lake = Lake(root=str(tmp_path))
+    tweets, _ = lake.raw_rows("aluraonline", DAY, lake.read_manifest("aluraonline", DAY))
+    assert duckdb.sql(f"SELECT tweet_id FROM '{tweets}'").fetchall() == [("1",)]

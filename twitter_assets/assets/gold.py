@@ -11,39 +11,57 @@
   retweets*, whose metrics echo the retweeted tweet and would count it again.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 
 from twitter_assets.assets.silver import SILVER_TWEETS_KEY
-from twitter_assets.assets.tables import column_schema, create_table_sql, daily_table_asset, preview, transaction
+from twitter_assets.assets.tables import (
+    Column,
+    column_names,
+    column_schema,
+    daily_table_asset,
+    preview,
+    report_partitions,
+)
 from twitter_assets.lake import Lake
 
 DAILY_INTERACTIONS_KEY = AssetKey(["gold", "daily_interactions"])
 
-DAILY_INTERACTIONS_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("source", "VARCHAR NOT NULL"),
-    ("day", "DATE NOT NULL"),
-    ("weekday", "VARCHAR NOT NULL"),
-    ("n_tweets", "BIGINT NOT NULL"),
-    ("n_conversations", "BIGINT NOT NULL"),
-    ("n_replies_to_account", "BIGINT NOT NULL"),
-    ("n_account_conversation_tweets", "BIGINT NOT NULL"),
-    ("n_account_tweets", "BIGINT NOT NULL"),
-    ("n_authors", "BIGINT NOT NULL"),
-    ("n_replies", "BIGINT NOT NULL"),
-    ("n_retweets", "BIGINT NOT NULL"),
-    ("n_quotes", "BIGINT NOT NULL"),
-    ("likes", "BIGINT NOT NULL"),
-    ("retweets", "BIGINT NOT NULL"),
-    ("replies", "BIGINT NOT NULL"),
-    ("quotes", "BIGINT NOT NULL"),
+_EXCL_RT = "summed over the day's tweets excluding retweets (a retweet echoes the original's metrics)"
+DAILY_INTERACTIONS_COLUMNS: tuple[Column, ...] = (
+    Column("source", "VARCHAR NOT NULL", "The tracked search."),
+    Column("day", "DATE NOT NULL", "The UTC day."),
+    Column("weekday", "VARCHAR NOT NULL", "Mon..Sun."),
+    Column("n_tweets", "BIGINT NOT NULL", "Distinct tweets created that day (retweets included)."),
+    Column("n_conversations", "BIGINT NOT NULL", "Distinct conversation ids among them."),
+    Column("n_replies_to_account", "BIGINT NOT NULL", "Tweets replying to the source's account."),
+    Column(
+        "n_account_conversation_tweets",
+        "BIGINT NOT NULL",
+        "Tweets by others in conversations the account took part in (anywhere in silver), each once; "
+        "can rise when later days land.",
+    ),
+    Column("n_account_tweets", "BIGINT NOT NULL", "Tweets by the account itself."),
+    Column("n_authors", "BIGINT NOT NULL", "Distinct authors."),
+    Column("n_replies", "BIGINT NOT NULL", "Replies (to anyone)."),
+    Column("n_retweets", "BIGINT NOT NULL", "Retweets made that day."),
+    Column("n_quotes", "BIGINT NOT NULL", "Quote tweets made that day."),
+    Column("likes", "BIGINT NOT NULL", f"Likes received, {_EXCL_RT}; a snapshot at fetch time."),
+    Column("retweets", "BIGINT NOT NULL", f"Retweets received, {_EXCL_RT}."),
+    Column("replies", "BIGINT NOT NULL", f"Replies received, {_EXCL_RT}."),
+    Column("quotes", "BIGINT NOT NULL", f"Quotes received, {_EXCL_RT}."),
+    Column("complete", "BOOLEAN NOT NULL", "The fetched window covered the whole day; false marks a partial day."),
+    Column("window_start", "TIMESTAMPTZ NOT NULL", "Start of the fetched window (UTC)."),
+    Column("window_end", "TIMESTAMPTZ NOT NULL", "End of the fetched window (UTC)."),
 )
 
 # One statement, values as parameters ($first_day, $last_day).
 DAILY_INTERACTIONS_SQL = """
 WITH days AS (
-    SELECT source, day, account_user_id
+    SELECT source, day, account_user_id, complete, window_start, window_end
     FROM silver.source_days
     WHERE day BETWEEN $first_day AND $last_day
 ),
@@ -78,10 +96,13 @@ SELECT
     coalesce(sum(t.like_count) FILTER (WHERE NOT t.is_retweet), 0) AS likes,
     coalesce(sum(t.retweet_count) FILTER (WHERE NOT t.is_retweet), 0) AS retweets,
     coalesce(sum(t.reply_count) FILTER (WHERE NOT t.is_retweet), 0) AS replies,
-    coalesce(sum(t.quote_count) FILTER (WHERE NOT t.is_retweet), 0) AS quotes
+    coalesce(sum(t.quote_count) FILTER (WHERE NOT t.is_retweet), 0) AS quotes,
+    d.complete,
+    d.window_start,
+    d.window_end
 FROM days d
 LEFT JOIN tweets t ON t.source = d.source AND t.day = d.day
-GROUP BY d.source, d.day
+GROUP BY d.source, d.day, d.complete, d.window_start, d.window_end
 ORDER BY d.source, d.day
 """
 
@@ -92,25 +113,47 @@ def build_gold_assets() -> list[AssetsDefinition]:
         table="gold.daily_interactions",
         columns=DAILY_INTERACTIONS_COLUMNS,
         deps=[SILVER_TWEETS_KEY],
-        description="Per source and UTC day: tweets, conversations, replies to the account, engagement.",
+        description=(
+            "Gold layer: the daily interaction analysis per source: tweets, conversations, replies to the account, "
+            "engagement received (retweets excluded from the sums); `complete` false marks a partial day."
+        ),
     )
     def daily_interactions(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:
         window = context.partition_time_window
         params = {"first_day": window.start.date(), "last_day": (window.end - timedelta(days=1)).date()}
         with lake.connect() as db:
-            db.execute(create_table_sql("gold.daily_interactions", DAILY_INTERACTIONS_COLUMNS))
-            frame = db.execute(DAILY_INTERACTIONS_SQL, params).df()
-            db.register("interactions_frame", frame)
-            with transaction(db):
-                db.execute("DELETE FROM gold.daily_interactions WHERE day BETWEEN $first_day AND $last_day", params)
-                db.execute("INSERT INTO gold.daily_interactions BY NAME SELECT * FROM interactions_frame")
+            rows = db.execute(DAILY_INTERACTIONS_SQL, params).to_arrow_table()
+        write_by_source_day(lake, "gold.daily_interactions", rows)
+        frame = rows.to_pandas()
+        report_partitions(
+            context,
+            {day.isoformat(): _day_figures(frame[frame["day"] == day]) for day in sorted(set(frame["day"]))},
+        )
         return MaterializeResult(
             metadata={
-                "dagster/row_count": len(frame),
-                "tweets": int(frame["n_tweets"].sum()) if len(frame) else 0,
-                "preview": preview(frame, [name for name, _ in DAILY_INTERACTIONS_COLUMNS[:8]], rows=10),
+                "run_rows": len(frame),
+                "run_tweets": int(frame["n_tweets"].sum()) if len(frame) else 0,
+                "preview": preview(frame, column_names(DAILY_INTERACTIONS_COLUMNS[:16]), rows=10),
                 "dagster/column_schema": column_schema(DAILY_INTERACTIONS_COLUMNS),
             }
         )
 
     return [daily_interactions]
+
+
+def _day_figures(day_rows) -> dict[str, object]:
+    """One day's own numbers (summed over sources) for its partition: what the Plots tab charts."""
+    figures: dict[str, object] = {"dagster/row_count": len(day_rows)}
+    for name in ("n_tweets", "n_replies_to_account", "n_retweets", "n_conversations", "likes", "retweets"):
+        figures[name] = int(day_rows[name].sum())
+    figures["complete"] = bool(day_rows["complete"].all())
+    return figures
+
+
+def write_by_source_day(lake: Lake, table: str, rows: pa.Table) -> list[tuple[str, date]]:
+    """Split a query result on (source, day) and replace each of those partition files."""
+    keys = sorted(set(zip(rows["source"].to_pylist(), rows["day"].to_pylist(), strict=True)))
+    for source, day in keys:
+        mask = pc.and_(pc.equal(rows["source"], source), pc.equal(rows["day"], pa.scalar(day, pa.date32())))
+        lake.write_partition(table, source, day, rows.filter(mask))
+    return keys

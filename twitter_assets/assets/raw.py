@@ -10,15 +10,17 @@ One factory serves every source of sources.yaml. Landing rules:
 """
 
 import functools
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
 
-from twitter_assets.lake import Lake, LakeError, RawDay
+from twitter_assets.assets.tables import report_partitions
+from twitter_assets.lake import Lake, RawLanding
 from twitter_assets.partitions import (
     FetchWindow,
     OutsideApiWindowError,
@@ -28,10 +30,12 @@ from twitter_assets.partitions import (
     parse_day,
     single_run_backfill,
 )
-from twitter_assets.resources.x_api import FetchStats, SearchResult, XApiClient, XApiError
+from twitter_assets.resources.x_api import FetchStats, XApiClient, XApiError
 from twitter_assets.sources import Source
 
 RAW_GROUP = "raw"
+PROGRESS_EVERY_PAGES = 10
+PROGRESS_EVERY_SECONDS = 5.0
 
 
 def raw_asset_key(source: Source) -> AssetKey:
@@ -48,9 +52,29 @@ class DayLanding:
     window_start: str
     window_end: str
     clamped: bool
+    complete: bool
     outcome: str  # "landed" | "kept"
     sample: list[dict[str, Any]]
+    stats: FetchStats = field(default_factory=FetchStats)
     note: str = ""
+
+    def metadata(self) -> dict[str, Any]:
+        """This day's own figures, for its partition's materialization."""
+        return {
+            **self.stats.as_metadata(),
+            "dagster/row_count": self.tweets,
+            "tweets": self.tweets,
+            "pages": self.pages,
+            "outcome": self.outcome,
+            "window_start": self.window_start,
+            "window_end": self.window_end,
+            "clamped": self.clamped,
+            "complete": self.complete,
+            "note": self.note,
+            "preview": MetadataValue.md(
+                pd.DataFrame(self.sample).to_markdown(index=False) if self.sample else "_no tweets_"
+            ),
+        }
 
 
 def build_raw_search_asset(source: Source) -> AssetsDefinition:
@@ -64,8 +88,8 @@ def build_raw_search_asset(source: Source) -> AssetsDefinition:
         kinds={"json"},
         pool="x_api",
         description=(
-            f"Verbatim X API v2 recent-search pages for the query {source.query!r}, landed as NDJSON "
-            "(one page per line) with a fetch manifest, per UTC day of created_at."
+            f"Raw (bronze) layer: the verbatim X API v2 search pages for the query {source.query!r}, per UTC day "
+            "of created_at, landed as NDJSON (one page per line) with a fetch manifest and compact typed rows."
         ),
         metadata={"query": source.query, "account": source.account or "", "source": source.name},
     )
@@ -74,10 +98,13 @@ def build_raw_search_asset(source: Source) -> AssetsDefinition:
         # Looked up once, and only when a day is actually fetched: a run over days that cannot be
         # fetched makes no request at all.
         account = functools.cache(lambda: _resolve_account(x_api, source, stats))
-        landings = [
-            _land_day(context, source, parse_day(key), x_api, lake, account, stats) for key in context.partition_keys
-        ]
-        return MaterializeResult(metadata=_landing_metadata(landings, stats))
+        landings = []
+        for key in context.partition_keys:
+            landing = _land_day(context, source, parse_day(key), x_api, lake, account)
+            stats.add(landing.stats)
+            landings.append(landing)
+        report_partitions(context, {landing.day.isoformat(): landing.metadata() for landing in landings})
+        return MaterializeResult(metadata=_run_metadata(landings, stats))
 
     return _raw_search_pages
 
@@ -98,140 +125,159 @@ def _land_day(
     x_api: XApiClient,
     lake: Lake,
     account: Callable[[], dict[str, Any] | None],
-    stats: FetchStats,
 ) -> DayLanding:
     now = datetime.now(timezone.utc)
-    existing = _existing_landing(context, lake, source, day)
+    existing = lake.read_manifest(source.name, day)
+    existing_tweets = int(existing.get("tweet_count", 0)) if existing else 0
     try:
         window = fetch_window(day, now)
     except OutsideApiWindowError as exc:
         if existing is None:
             raise Failure(description=f"source {source.name!r}: {exc}; nothing was landed for it before") from None
-        context.log.warning(f"{source.name} {day}: {exc}; keeping the {existing.tweet_count} tweets landed before")
+        context.log.warning(f"{source.name} {day}: {exc}; keeping the {existing_tweets} tweets landed before")
         return _kept(day, existing, f"outside the API window: {exc}")
 
     resolved_account = account()
-    try:
-        result = x_api.search_recent(source.query, window.start, window.end)
-    except XApiError as exc:
-        raise Failure(description=f"source {source.name!r}, partition {day}: {exc}") from None
-    stats.add(result.stats)
+    stats = FetchStats()
+    with lake.begin_raw_landing(source.name, day) as landing:
+        progress = _Progress(context, source, day, x_api)
+        try:
+            for page in x_api.iter_search(source.query, window.start, window.end, stats):
+                landing.add_page(page.body, page.pagination_token)
+                progress.page(landing, page.body)
+        except XApiError as exc:
+            raise Failure(
+                description=f"source {source.name!r}, partition {day}: {exc} "
+                f"(after {landing.page_count} pages; nothing of this attempt was landed)"
+            ) from None
 
-    if existing is not None and window.clamped and result.tweet_count < existing.tweet_count:
-        note = (
-            f"the API window now covers only {format_api_time(window.start)}..{format_api_time(window.end)} "
-            f"and returned {result.tweet_count} tweets, fewer than the {existing.tweet_count} landed before"
-        )
-        context.log.warning(f"{source.name} {day}: {note}; keeping the earlier landing")
-        return _kept(day, existing, note)
+        if existing is not None and window.clamped and landing.tweet_count < existing_tweets:
+            note = (
+                f"the API window now covers only {format_api_time(window.start)}..{format_api_time(window.end)} "
+                f"and returned {landing.tweet_count} tweets, fewer than the {existing_tweets} landed before"
+            )
+            context.log.warning(f"{source.name} {day}: {note}; keeping the earlier landing")
+            kept = _kept(day, existing, note)
+            kept.stats = stats
+            return kept
 
-    note = ""
-    if existing is not None and result.tweet_count < existing.tweet_count:
-        archived = lake.archive_raw_day(source.name, day, format_api_time(now).replace(":", ""))
-        note = f"{existing.tweet_count} tweets landed before, {result.tweet_count} now; earlier landing in {archived}"
-        context.log.warning(f"{source.name} {day}: {note}")
-    lake.write_raw_day(
-        source.name,
-        day,
-        [page.body for page in result.pages],
-        _manifest(source, day, window, result, resolved_account, now),
-    )
+        note = ""
+        if existing is not None and landing.tweet_count < existing_tweets:
+            archived = lake.archive_raw_day(source.name, day, format_api_time(now).replace(":", ""))
+            note = f"{existing_tweets} tweets landed before, {landing.tweet_count} now; earlier landing in {archived}"
+            context.log.warning(f"{source.name} {day}: {note}")
+        manifest = landing.commit(_manifest(source, window, resolved_account, now, stats))
     if window.clamped:
         context.log.info(
-            f"{source.name} {day}: window clamped to {result.start_time}..{result.end_time} "
+            f"{source.name} {day}: window clamped to {manifest['start_time']}..{manifest['end_time']} "
             "(the API serves only that part)"
         )
+    context.log.info(f"landed {source.name} {day}: {landing.tweet_count} tweets in {landing.page_count} pages")
     return DayLanding(
         day=day,
-        tweets=result.tweet_count,
-        pages=len(result.pages),
-        window_start=result.start_time,
-        window_end=result.end_time,
+        tweets=landing.tweet_count,
+        pages=landing.page_count,
+        window_start=manifest["start_time"],
+        window_end=manifest["end_time"],
         clamped=window.clamped,
+        complete=window.start <= window.day_start and window.end >= window.day_end,
         outcome="landed",
-        sample=_sample([page.body for page in result.pages]),
+        sample=progress.sample,
+        stats=stats,
         note=note,
     )
 
 
-def _existing_landing(context: AssetExecutionContext, lake: Lake, source: Source, day: date) -> RawDay | None:
-    try:
-        return lake.read_raw_day(source.name, day)
-    except LakeError as exc:
-        context.log.warning(f"{exc}; treating it as not landed")
-        return None
+class _Progress:
+    """Progress lines while a day pages: tweets so far, pages, and the rate-limit budget left."""
+
+    def __init__(self, context: AssetExecutionContext, source: Source, day: date, x_api: XApiClient):
+        self.context, self.source, self.day, self.x_api = context, source, day, x_api
+        self.sample: list[dict[str, Any]] = []
+        self._logged_at = time.monotonic()
+
+    def page(self, landing: RawLanding, body: dict[str, Any]) -> None:
+        if not self.sample:
+            self.sample = _sample(body)
+        elapsed = time.monotonic() - self._logged_at
+        if landing.page_count % PROGRESS_EVERY_PAGES == 0 or elapsed >= PROGRESS_EVERY_SECONDS:
+            budget = self.x_api.rate_limit_budget()
+            remaining = "unknown" if budget["remaining"] is None else f"{budget['remaining']:.0f} requests"
+            reset = (
+                ""
+                if budget["reset"] is None
+                else f" until {format_api_time(datetime.fromtimestamp(budget['reset'], timezone.utc))}"
+            )
+            self.context.log.info(
+                f"paging {self.source.name} {self.day}: {landing.tweet_count} tweets, {landing.page_count} pages, "
+                f"rate-limit budget {remaining}{reset}"
+            )
+            self._logged_at = time.monotonic()
 
 
-def _kept(day: date, existing: RawDay, note: str) -> DayLanding:
-    manifest = existing.manifest
+def _kept(day: date, manifest: dict[str, Any], note: str) -> DayLanding:
     return DayLanding(
         day=day,
-        tweets=existing.tweet_count,
-        pages=len(existing.pages),
+        tweets=int(manifest.get("tweet_count", 0)),
+        pages=int(manifest.get("page_count", len(manifest.get("pagination_tokens") or []))),
         window_start=manifest.get("start_time", ""),
         window_end=manifest.get("end_time", ""),
         clamped=bool(manifest.get("clamped")),
+        complete=not manifest.get("clamped") and manifest.get("end_time") == manifest.get("day_end"),
         outcome="kept",
-        sample=_sample(existing.pages),
+        sample=[],
         note=note,
     )
 
 
-def _sample(pages: list[dict[str, Any]], size: int = 2) -> list[dict[str, Any]]:
+def _sample(page: dict[str, Any], size: int = 3) -> list[dict[str, Any]]:
     """The newest tweets of a day, for the materialization's preview."""
-    tweets = [tweet for page in pages[:1] for tweet in page.get("data") or []][:size]
+    tweets = (page.get("data") or [])[:size]
     return [{"id": t["id"], "created_at": t.get("created_at"), "text": t.get("text", "")[:80]} for t in tweets]
 
 
 def _manifest(
     source: Source,
-    day: date,
     window: FetchWindow,
-    result: SearchResult,
     account: dict[str, Any] | None,
     fetched_at: datetime,
+    stats: FetchStats,
 ) -> dict[str, Any]:
     return {
         "source": source.name,
         "query": source.query,
         "account": account,
-        "partition": day.isoformat(),
+        "partition": window.day.isoformat(),
         "day_start": format_api_time(window.day_start),
         "day_end": format_api_time(window.day_end),
-        "start_time": result.start_time,
-        "end_time": result.end_time,
+        "start_time": format_api_time(window.start),
+        "end_time": format_api_time(window.end),
         "clamped": window.clamped,
         "fetched_at": format_api_time(fetched_at),
-        "tweet_count": result.tweet_count,
-        "pagination_tokens": [page.pagination_token for page in result.pages],
-        "fetch": result.stats.as_metadata(),
+        "fetch": stats.as_metadata(),
     }
 
 
-def _landing_metadata(landings: list[DayLanding], stats: FetchStats) -> dict[str, Any]:
+def _run_metadata(landings: list[DayLanding], stats: FetchStats) -> dict[str, Any]:
+    """The run's summary, under run_* names: in a ranged run every partition shows it beside its own figures."""
     days = pd.DataFrame(
         [
             {
-                "day": landing.day,
+                "day": landing.day.isoformat(),
                 "outcome": landing.outcome,
                 "tweets": landing.tweets,
                 "pages": landing.pages,
                 "from": landing.window_start,
                 "to": landing.window_end,
-                "clamped": landing.clamped,
+                "complete": landing.complete,
                 "note": landing.note,
             }
             for landing in landings
         ]
     )
-    samples = [tweet for landing in landings for tweet in landing.sample][:6]
     return {
-        **stats.as_metadata(),
-        "dagster/row_count": sum(landing.tweets for landing in landings),
-        "landed_tweets": sum(landing.tweets for landing in landings),
-        "days_landed": sum(landing.outcome == "landed" for landing in landings),
-        "days_kept": sum(landing.outcome == "kept" for landing in landings),
-        "clamped_days": [str(landing.day) for landing in landings if landing.clamped],
-        "days": MetadataValue.md(days.to_markdown(index=False)),
-        "preview": MetadataValue.md(pd.DataFrame(samples).to_markdown(index=False) if samples else "_no tweets_"),
+        **{f"run_{name}": value for name, value in stats.as_metadata().items()},
+        "run_days": MetadataValue.md(days.to_markdown(index=False)),
+        "run_days_landed": sum(landing.outcome == "landed" for landing in landings),
+        "run_days_kept": sum(landing.outcome == "kept" for landing in landings),
     }

@@ -10,10 +10,10 @@ import pandas as pd
 from dagster import AssetChecksDefinition
 
 from twitter_assets.assets.gold import DAILY_INTERACTIONS_COLUMNS, DAILY_INTERACTIONS_KEY
-from twitter_assets.checks.partitioned import DayVerdict, build_partitioned_check
+from twitter_assets.checks.partitioned import DayCheck, DayVerdict, build_layer_checks
 from twitter_assets.lake import Lake
 
-COUNT_COLUMNS = [name for name, sql_type in DAILY_INTERACTIONS_COLUMNS if sql_type.startswith("BIGINT")]
+COUNT_COLUMNS = [column.name for column in DAILY_INTERACTIONS_COLUMNS if column.sql_type.startswith("BIGINT")]
 
 
 def expected_totals(tweets: pd.DataFrame, source_days: pd.DataFrame) -> pd.DataFrame:
@@ -41,7 +41,11 @@ def expected_totals(tweets: pd.DataFrame, source_days: pd.DataFrame) -> pd.DataF
 def reconciles_with_silver(lake: Lake, day: date) -> DayVerdict:
     with lake.connect() as db:
         gold = db.execute("SELECT * FROM gold.daily_interactions WHERE day = $day", {"day": day}).df()
-        tweets = db.execute("SELECT * FROM silver.tweets WHERE day = $day", {"day": day}).df()
+        tweets = db.execute(
+            """SELECT source, day, tweet_id, conversation_id, in_reply_to_user_id, is_retweet, is_quote,
+                      like_count, retweet_count FROM silver.tweets WHERE day = $day""",
+            {"day": day},
+        ).df()
         source_days = db.execute(
             "SELECT source, day, account_user_id FROM silver.source_days WHERE day = $day", {"day": day}
         ).df()
@@ -82,18 +86,17 @@ def no_negative_counts(lake: Lake, day: date) -> DayVerdict:
 
 def build_gold_checks() -> list[AssetChecksDefinition]:
     return [
-        build_partitioned_check(
-            asset=DAILY_INTERACTIONS_KEY,
-            name="reconciles_with_silver",
-            judge=reconciles_with_silver,
-            blocking=False,
-            description="Each day's totals equal what silver says for that day.",
-        ),
-        build_partitioned_check(
-            asset=DAILY_INTERACTIONS_KEY,
-            name="no_negative_counts",
-            judge=no_negative_counts,
-            blocking=False,
-            description="No count or metric is negative.",
-        ),
+        build_layer_checks(
+            "gold_daily_interactions_checks",
+            DAILY_INTERACTIONS_KEY,
+            [
+                DayCheck(
+                    "reconciles_with_silver",
+                    "Each day's totals equal what silver says for that day.",
+                    reconciles_with_silver,
+                    blocking=False,
+                ),
+                DayCheck("no_negative_counts", "No count or metric is negative.", no_negative_counts, blocking=False),
+            ],
+        )
     ]

@@ -1,32 +1,58 @@
-"""Per-partition verdicts for checks that run inside single-run backfills.
+"""Per-partition verdicts for a layer's checks, run together in one step.
 
-A partitioned check in a run over a partition range receives the whole range and Dagster records
-its one result without a partition. So each check here judges every day on its own: in a ranged run
-the verdict of each day is logged as that partition's check evaluation (what the UI shows per
-partition), and the returned result sums them up; in a one-partition run it is the day's verdict.
+Each layer's checks are one `multi_asset_check` (one process per layer instead of one per check),
+subsettable, so the UI can still execute a single check. Each check judges every day on its own:
+
+- in a run over one partition, the result is that day's verdict;
+- in a run over a range (single-run backfill), each day's verdict is logged as that partition's
+  check evaluation, targeting that day's materialization (what the UI shows per partition), and
+  the returned result sums them up;
+- in a run without a partition ("Execute all" on a Checks tab), it judges the partitions the asset
+  has materialized (the newest `UNPARTITIONED_RUN_DAYS`), each logged the same way.
+
+A check that cannot judge (a table it reads does not exist yet) says which asset to materialize
+first, as a warning, and never crashes.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import duckdb
 from dagster import (
     AssetCheckExecutionContext,
+    AssetCheckKey,
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetKey,
     AssetRecordsFilter,
-    asset_check,
+    multi_asset_check,
 )
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluation,
     AssetCheckEvaluationTargetMaterializationData,
 )
 
-from twitter_assets.lake import Lake
+from twitter_assets.lake import Lake, LakeError
 from twitter_assets.partitions import daily_partitions, parse_day
+
+UNPARTITIONED_RUN_DAYS = 31
+
+# Which asset writes each table, for "materialize X first".
+TABLE_OWNERS = {
+    "tweets": "silver/tweets",
+    "source_days": "silver/tweets",
+    "users": "silver/users",
+    "users_seen": "silver/users",
+    "daily_interactions": "gold/daily_interactions",
+    "tweet_sentiment": "gold/tweet_sentiment",
+    "daily_sentiment": "gold/daily_sentiment",
+}
+_MISSING_TABLE_RE = re.compile(r'Table with name "?(?:\w+\.)?(\w+)"? does not exist')
 
 
 @dataclass
@@ -36,48 +62,141 @@ class DayVerdict:
     passed: bool
     description: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    judged: bool = True  # False: the check could not judge (missing input), reported as a warning
 
 
-def judge_partitions(
+@dataclass(frozen=True)
+class DayCheck:
+    """One check of a layer: its name, what it guards, and `judge(lake, day)`."""
+
+    name: str
+    description: str
+    judge: Callable[[Lake, date], DayVerdict]
+    blocking: bool = True
+    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
+    additional_deps: Sequence[AssetKey] = ()
+
+
+def cannot_judge(reason: str) -> DayVerdict:
+    return DayVerdict(False, f"cannot judge: {reason}", {"judged": False}, judged=False)
+
+
+def safe_judge(judge: Callable[[Lake, date], DayVerdict], lake: Lake, day: date) -> DayVerdict:
+    """Run a judge; a missing table or an unreadable landing becomes a clear verdict, not a crash."""
+    try:
+        return judge(lake, day)
+    except duckdb.CatalogException as exc:
+        match = _MISSING_TABLE_RE.search(str(exc))
+        if match:
+            table = match.group(1)
+            owner = TABLE_OWNERS.get(table, "its upstream assets")
+            return cannot_judge(f"table {table} does not exist yet: materialize {owner} first")
+        return cannot_judge(str(exc).splitlines()[0])
+    except LakeError as exc:
+        return DayVerdict(False, str(exc))
+
+
+def build_layer_checks(name: str, asset: AssetKey, checks: Sequence[DayCheck]) -> AssetChecksDefinition:
+    """One step that runs every check of `checks` (or the selected ones) over the run's days."""
+    specs = [
+        AssetCheckSpec(
+            check.name,
+            asset=asset,
+            description=check.description,
+            blocking=check.blocking,
+            additional_deps=list(check.additional_deps),
+            partitions_def=daily_partitions,
+        )
+        for check in checks
+    ]
+    by_key = {AssetCheckKey(asset, check.name): check for check in checks}
+
+    @multi_asset_check(specs=specs, name=name, can_subset=True, description=f"Checks of {asset.to_user_string()}.")
+    def _layer_checks(context: AssetCheckExecutionContext, lake: Lake) -> Iterator[AssetCheckResult]:
+        days = _days_to_judge(context, asset)
+        for key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+            check = by_key[key]
+            if not days:
+                yield AssetCheckResult(
+                    asset_key=asset,
+                    check_name=check.name,
+                    passed=False,
+                    severity=AssetCheckSeverity.WARN,
+                    description=f"cannot judge: {asset.to_user_string()} has no materialized partition yet",
+                )
+                continue
+            yield _judge_days(context, asset, check, days, lambda day, c=check: safe_judge(c.judge, lake, day))
+
+    return _layer_checks
+
+
+def _days_to_judge(context: AssetCheckExecutionContext, asset: AssetKey) -> list[str]:
+    op_context = context.op_execution_context
+    if op_context.has_partition_key or op_context.has_partition_key_range:
+        return list(op_context.partition_keys)
+    materialized = sorted(context.instance.get_materialized_partitions(asset))
+    days = materialized[-UNPARTITIONED_RUN_DAYS:]
+    context.log.info(
+        f"run without a partition: judging the {len(days)} newest materialized partitions of "
+        f"{asset.to_user_string()} ({days[0] if days else '-'}..{days[-1] if days else '-'})"
+    )
+    return days
+
+
+def _judge_days(
     context: AssetCheckExecutionContext,
+    asset: AssetKey,
+    check: DayCheck,
+    days: Sequence[str],
     judge_day: Callable[[date], DayVerdict],
-    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR,
 ) -> AssetCheckResult:
-    verdicts = {key: judge_day(parse_day(key)) for key in context.op_execution_context.partition_keys}
-    if len(verdicts) == 1:
+    verdicts = {key: judge_day(parse_day(key)) for key in days}
+    op_context = context.op_execution_context
+
+    def severity_of(verdict: DayVerdict) -> AssetCheckSeverity:
+        return check.severity if verdict.judged else AssetCheckSeverity.WARN
+
+    if len(verdicts) == 1 and (op_context.has_partition_key or op_context.has_partition_key_range):
         (verdict,) = verdicts.values()
         return AssetCheckResult(
-            passed=verdict.passed, severity=severity, description=verdict.description, metadata=dict(verdict.metadata)
+            asset_key=asset,
+            check_name=check.name,
+            passed=verdict.passed,
+            severity=severity_of(verdict),
+            description=verdict.description,
+            metadata=dict(verdict.metadata),
         )
 
-    spec = context.check_specs[0]
     for key, verdict in verdicts.items():
         # log_event is typed for materializations and observations, but the event log stores an
         # AssetCheckEvaluation like any other event, per partition; dagster is pinned (<1.14) and
         # twitter_assets_tests/test_cli_backfill.py proves the UI shows these verdicts.
-        context.op_execution_context.log_event(
+        op_context.log_event(
             AssetCheckEvaluation(  # type: ignore[arg-type]
-                asset_key=spec.asset_key,
-                check_name=spec.name,
+                asset_key=asset,
+                check_name=check.name,
                 passed=verdict.passed,
                 metadata=dict(verdict.metadata),
-                severity=severity,
+                severity=severity_of(verdict),
                 description=verdict.description,
-                blocking=spec.blocking,
+                blocking=check.blocking,
                 partition=key,
-                target_materialization_data=_latest_materialization(context, spec.asset_key, key),
+                target_materialization_data=_latest_materialization(context, asset, key),
             )
         )
     failed = {key: verdict for key, verdict in verdicts.items() if not verdict.passed}
+    real_failures = any(verdict.judged for verdict in failed.values())
     description = (
         "; ".join(f"{key}: {verdict.description}" for key, verdict in failed.items())
         if failed
         else f"all {len(verdicts)} partitions passed"
     )
     return AssetCheckResult(
+        asset_key=asset,
+        check_name=check.name,
         passed=not failed,
-        severity=severity,
-        description=description,
+        severity=check.severity if real_failures else AssetCheckSeverity.WARN,
+        description=description[:4000],
         metadata={"partitions": len(verdicts), "failed_partitions": sorted(failed)},
     )
 
@@ -94,29 +213,3 @@ def _latest_materialization(
     return AssetCheckEvaluationTargetMaterializationData(
         storage_id=records[0].storage_id, run_id=records[0].event_log_entry.run_id, timestamp=records[0].timestamp
     )
-
-
-def build_partitioned_check(
-    *,
-    asset: AssetKey,
-    name: str,
-    description: str,
-    judge: Callable[[Lake, date], DayVerdict],
-    blocking: bool = True,
-    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR,
-    additional_deps: Sequence[AssetKey] = (),
-) -> AssetChecksDefinition:
-    """A daily-partitioned asset check whose `judge(lake, day)` decides each day."""
-
-    @asset_check(
-        asset=asset,
-        name=name,
-        description=description,
-        blocking=blocking,
-        partitions_def=daily_partitions,
-        additional_deps=list(additional_deps),
-    )
-    def _check(context: AssetCheckExecutionContext, lake: Lake) -> AssetCheckResult:
-        return judge_partitions(context, lambda day: judge(lake, day), severity)
-
-    return _check

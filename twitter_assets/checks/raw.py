@@ -4,40 +4,109 @@ They are blocking: a bad raw day stops the run before silver and gold are rebuil
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from dagster import AssetChecksDefinition
 
 from twitter_assets.assets.raw import raw_asset_key
-from twitter_assets.checks.partitioned import DayVerdict, build_partitioned_check
-from twitter_assets.lake import Lake, LakeError, RawDay
+from twitter_assets.checks.partitioned import DayCheck, DayVerdict, build_layer_checks
+from twitter_assets.lake import Lake, LakeError
 from twitter_assets.partitions import day_bounds, format_api_time
 from twitter_assets.sources import Source
 
 
-def _with_landing(source: Source, judge: Callable[[RawDay, date], DayVerdict]) -> Callable[[Lake, date], DayVerdict]:
-    """Read the day's landing (failing the check if there is none or it is torn), then judge it."""
+@dataclass
+class LandingSummary:
+    """What the raw checks need of a landing, gathered in one streaming pass over its pages."""
+
+    manifest: dict[str, Any]
+    page_count: int = 0
+    tweet_count: int = 0
+    sum_result_count: int = 0
+    next_tokens: list[str | None] = field(default_factory=list)
+    shape_problem: tuple[int, str] | None = None
+    outside_window: list[str] = field(default_factory=list)
+    outside_count: int = 0
+
+
+_SUMMARIES: dict[tuple[str, str, date, str], LandingSummary] = {}
+
+
+def _summary(lake: Lake, source: str, day: date, manifest: dict[str, Any]) -> LandingSummary:
+    """One pass over the pages, remembered per landing: the layer's checks share it in their step."""
+    info = lake.fs.info(lake.raw_pages_path(source, day, manifest))
+    key = (lake.base, source, day, f"{manifest.get('pages_sha256')}:{info.get('size')}:{info.get('mtime')}")
+    if key not in _SUMMARIES:
+        if len(_SUMMARIES) >= 16:
+            _SUMMARIES.pop(next(iter(_SUMMARIES)))
+        _SUMMARIES[key] = _summarise(lake, source, day, manifest)
+    return _SUMMARIES[key]
+
+
+def _summarise(lake: Lake, source: str, day: date, manifest: dict[str, Any]) -> LandingSummary:
+    summary = LandingSummary(manifest=manifest)
+    window = _window(manifest)
+    for number, page in enumerate(lake.iter_raw_pages(source, day, manifest), start=1):
+        summary.page_count += 1
+        problem = _page_problem(page)
+        if problem and summary.shape_problem is None:
+            summary.shape_problem = (number, problem)
+        if problem:
+            continue
+        data = page.get("data") or []
+        summary.tweet_count += len(data)
+        summary.sum_result_count += page["meta"]["result_count"]
+        summary.next_tokens.append(page["meta"].get("next_token"))
+        if window is not None:
+            start, end = window
+            for tweet in data:
+                if not start <= datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00")) < end:
+                    summary.outside_count += 1
+                    if len(summary.outside_window) < 3:
+                        summary.outside_window.append(tweet["id"])
+    return summary
+
+
+def _window(manifest: dict[str, Any]) -> tuple[datetime, datetime] | None:
+    try:
+        return tuple(  # type: ignore[return-value]
+            datetime.fromisoformat(manifest[name].replace("Z", "+00:00")) for name in ("start_time", "end_time")
+        )
+    except (KeyError, ValueError, AttributeError):
+        return None
+
+
+def _with_landing(
+    source: Source, judge: Callable[[LandingSummary, date], DayVerdict]
+) -> Callable[[Lake, date], DayVerdict]:
+    """Summarise the day's landing (failing the check if there is none or it is torn), then judge it."""
 
     def judge_day(lake: Lake, day: date) -> DayVerdict:
+        manifest = lake.read_manifest(source.name, day)
+        if manifest is None:
+            return DayVerdict(False, f"nothing is landed for {source.name} on {day}: materialize the raw partition")
         try:
-            landing = lake.read_raw_day(source.name, day)
+            summary = _summary(lake, source.name, day, manifest)
         except LakeError as exc:
             return DayVerdict(False, str(exc))
-        if landing is None:
-            return DayVerdict(False, f"nothing is landed for {source.name} on {day}: materialize the raw partition")
-        return judge(landing, day)
+        except FileNotFoundError:
+            return DayVerdict(
+                False,
+                f"the pages file of {source.name} {day} named by its manifest is missing: "
+                "re-materialize the raw partition",
+            )
+        return judge(summary, day)
 
     return judge_day
 
 
-def pages_match_api_shape(landing: RawDay, day: date) -> DayVerdict:
-    for number, page in enumerate(landing.pages, start=1):
-        problem = _page_problem(page)
-        if problem:
-            return DayVerdict(False, f"page {number} of {len(landing.pages)}: {problem}", {"page": number})
-    return DayVerdict(
-        True, f"{len(landing.pages)} pages shaped like recent-search answers", {"pages": len(landing.pages)}
-    )
+def pages_match_api_shape(landing: LandingSummary, day: date) -> DayVerdict:
+    if landing.shape_problem:
+        number, problem = landing.shape_problem
+        return DayVerdict(False, f"page {number} of {landing.page_count}: {problem}", {"page": number})
+    return DayVerdict(True, f"{landing.page_count} pages shaped like search answers", {"pages": landing.page_count})
 
 
 def _page_problem(page: object) -> str | None:
@@ -67,9 +136,8 @@ def _page_problem(page: object) -> str | None:
     return None
 
 
-def result_counts_match_tweets(landing: RawDay, day: date) -> DayVerdict:
-    declared = sum(page.get("meta", {}).get("result_count", 0) for page in landing.pages)
-    landed = landing.tweet_count
+def result_counts_match_tweets(landing: LandingSummary, day: date) -> DayVerdict:
+    declared, landed = landing.sum_result_count, landing.tweet_count
     manifest = landing.manifest.get("tweet_count", landed)
     metadata = {"sum_result_count": declared, "tweets_landed": landed, "manifest_tweet_count": manifest}
     if declared == landed == manifest:
@@ -82,42 +150,41 @@ def result_counts_match_tweets(landing: RawDay, day: date) -> DayVerdict:
     )
 
 
-def next_token_chain_complete(landing: RawDay, day: date) -> DayVerdict:
+def next_token_chain_complete(landing: LandingSummary, day: date) -> DayVerdict:
     tokens = landing.manifest.get("pagination_tokens") or []
-    pages = landing.pages
-    metadata = {"pages": len(pages), "tokens_sent": len(tokens)}
-    if len(tokens) != len(pages):
+    pointed_by = landing.next_tokens
+    metadata = {"pages": landing.page_count, "tokens_sent": len(tokens)}
+    if len(tokens) != landing.page_count:
         return DayVerdict(
-            False, f"{len(tokens)} requests were made but {len(pages)} pages are landed: a page is missing", metadata
+            False,
+            f"{len(tokens)} requests were made but {landing.page_count} pages are landed: a page is missing",
+            metadata,
         )
     if tokens and tokens[0] is not None:
         return DayVerdict(False, "the first landed page was not the first page of the search", metadata)
-    for number in range(1, len(pages)):
-        pointed = pages[number - 1].get("meta", {}).get("next_token")
-        if pointed != tokens[number]:
+    for number in range(1, len(pointed_by)):
+        if pointed_by[number - 1] != tokens[number]:
             return DayVerdict(
                 False,
-                f"page {number} points to next_token {pointed!r} "
+                f"page {number} points to next_token {pointed_by[number - 1]!r} "
                 f"but page {number + 1} was fetched with {tokens[number]!r}: "
                 "the chain is broken, a page is missing",
                 metadata,
             )
-    if pages and pages[-1].get("meta", {}).get("next_token"):
+    if pointed_by and pointed_by[-1]:
         return DayVerdict(
             False, "the last landed page still has a next_token: the pages after it are missing", metadata
         )
-    return DayVerdict(True, f"{len(pages)} pages, next_token chain unbroken", metadata)
+    return DayVerdict(True, f"{landing.page_count} pages, next_token chain unbroken", metadata)
 
 
-def window_matches_partition(landing: RawDay, day: date) -> DayVerdict:
+def window_matches_partition(landing: LandingSummary, day: date) -> DayVerdict:
     manifest = landing.manifest
     day_start, day_end = day_bounds(day)
-    try:
-        start, end = (
-            datetime.fromisoformat(manifest[name].replace("Z", "+00:00")) for name in ("start_time", "end_time")
-        )
-    except (KeyError, ValueError, AttributeError):
+    window = _window(manifest)
+    if window is None:
         return DayVerdict(False, "the manifest has no readable start_time/end_time: re-materialize the raw partition")
+    start, end = window
     clamped = bool(manifest.get("clamped"))
     metadata = {"start_time": format_api_time(start), "end_time": format_api_time(end), "clamped": clamped}
     if not day_start <= start < end <= day_end:
@@ -131,15 +198,11 @@ def window_matches_partition(landing: RawDay, day: date) -> DayVerdict:
             "and is not marked clamped",
             metadata,
         )
-    outside = [
-        tweet["id"]
-        for page in landing.pages
-        for tweet in page.get("data") or []
-        if not start <= datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00")) < end
-    ]
-    if outside:
+    if landing.outside_count:
         return DayVerdict(
-            False, f"{len(outside)} tweets were created outside the fetched window, e.g. {outside[:3]}", metadata
+            False,
+            f"{landing.outside_count} tweets were created outside the fetched window, e.g. {landing.outside_window}",
+            metadata,
         )
     note = " (clamped to the API window, as stated)" if clamped else ""
     return DayVerdict(True, f"window {metadata['start_time']}..{metadata['end_time']}{note}", metadata)
@@ -160,9 +223,14 @@ RAW_CHECKS = {
 
 
 def build_raw_checks(source: Source) -> list[AssetChecksDefinition]:
+    """One step per source runs its four raw checks over a single pass of the pages."""
     return [
-        build_partitioned_check(
-            asset=raw_asset_key(source), name=name, description=description, judge=_with_landing(source, judge)
+        build_layer_checks(
+            f"raw_{source.name}_checks",
+            raw_asset_key(source),
+            [
+                DayCheck(name=name, description=description, judge=_with_landing(source, judge))
+                for name, (judge, description) in RAW_CHECKS.items()
+            ],
         )
-        for name, (judge, description) in RAW_CHECKS.items()
     ]

@@ -2,6 +2,7 @@
 
 import json
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 from dagster import AssetSelection
 
@@ -45,9 +46,21 @@ def test_backfill_of_several_days_in_one_run(pipeline, make_x_api):
         if event.asset_key.to_user_string() == "raw/aluraonline"
     ]
     assert sorted(event.partition for event in raw_materializations) == [d.isoformat() for d in days]
-    metadata = raw_materializations[0].materialization.metadata
-    assert {"requests", "pages", "tweets", "rate_limit_waits", "retries"} <= set(metadata)
-    assert metadata["tweets"].value == len(tweets)
+    # Each partition's materialization carries that day's own figures, not the run's totals.
+    per_day = {day.isoformat(): sum(1 for d, _ in tweets if d == day) for day in days}
+    for event in raw_materializations:
+        metadata = event.materialization.metadata
+        assert {"requests", "pages", "tweets", "rate_limit_waits", "retries", "run_tweets"} <= set(metadata)
+        assert metadata["tweets"].value == metadata["dagster/row_count"].value == per_day[event.partition]
+        assert metadata["run_tweets"].value == len(tweets)
+    assert len({event.materialization.metadata["tweets"].value for event in raw_materializations}) == len(days)
+    gold_events = {
+        event.partition: event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+        if event.asset_key.to_user_string() == "gold/daily_interactions"
+    }
+    assert {key: meta["n_tweets"].value for key, meta in gold_events.items()} == per_day
+    assert all(meta["dagster/row_count"].value == 1 for meta in gold_events.values())
 
 
 def test_rerunning_a_partition_gives_the_same_rows(pipeline):
@@ -88,10 +101,10 @@ def test_day_outside_the_window_fails_before_any_request(pipeline, simulator):
 def test_landed_day_outside_the_window_is_kept(pipeline, simulator):
     day = today() - timedelta(days=9)
     land(pipeline.lake, day, [tweet("1", day)])
-    before = pipeline.lake.raw_pages_path("aluraonline", day).read_bytes()
+    before = Path(pipeline.lake.raw_pages_path("aluraonline", day)).read_bytes()
 
     assert pipeline.backfill(day, day).success
-    assert pipeline.lake.raw_pages_path("aluraonline", day).read_bytes() == before
+    assert Path(pipeline.lake.raw_pages_path("aluraonline", day)).read_bytes() == before
     assert simulator.requests == []
     assert pipeline.query("SELECT tweet_id FROM silver.tweets") == [("1",)]
 
@@ -102,7 +115,9 @@ def test_clamped_day_never_lands_fewer_tweets_than_it_had(pipeline):
     result = pipeline.backfill(day, day, selection="raw")
     assert result.success
     assert pipeline.lake.read_raw_day("aluraonline", day).tweet_count == 4999
-    assert "kept" in result.get_asset_materialization_events()[0].materialization.metadata["days"].value
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["outcome"].value == "kept" and metadata["tweets"].value == 4999
+    assert "kept" in metadata["run_days"].value
 
 
 def test_clamped_day_is_fetched_for_the_part_the_api_serves(pipeline):
@@ -113,7 +128,8 @@ def test_clamped_day_is_fetched_for_the_part_the_api_serves(pipeline):
     assert manifest["clamped"] is True and manifest["start_time"] > f"{day}T00:00:00Z"
     assert pipeline.query("SELECT clamped FROM silver.source_days") == [(True,)]
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
-    assert metadata["clamped_days"].value == [day.isoformat()]
+    assert metadata["clamped"].value is True and metadata["complete"].value is False
+    assert pipeline.query("SELECT complete FROM gold.daily_interactions") == [(False,)]
 
 
 def test_the_token_never_reaches_the_lake_or_the_event_log(pipeline, simulator_token):
@@ -129,14 +145,14 @@ def test_the_token_never_reaches_the_lake_or_the_event_log(pipeline, simulator_t
 def test_malformed_api_page_fails_the_run_and_keeps_the_landing(pipeline, simulator):
     day = today() - timedelta(days=1)
     assert pipeline.backfill(day, day, selection="raw").success
-    before = pipeline.lake.raw_pages_path("aluraonline", day).read_bytes()
+    before = Path(pipeline.lake.raw_pages_path("aluraonline", day)).read_bytes()
 
     simulator.faults.push("malformed", path=SEARCH)
     result = pipeline.backfill(day, day, selection="raw", raise_on_error=False)
     assert not result.success
     failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
     assert "no meta.result_count in the answer" in str(failure.event_specific_data.error)
-    assert pipeline.lake.raw_pages_path("aluraonline", day).read_bytes() == before
+    assert Path(pipeline.lake.raw_pages_path("aluraonline", day)).read_bytes() == before
 
 
 def test_smaller_refetch_inside_the_window_replaces_but_archives_the_landing(pipeline):
@@ -144,7 +160,7 @@ def test_smaller_refetch_inside_the_window_replaces_but_archives_the_landing(pip
     land(pipeline.lake, day, [tweet(str(n), day) for n in range(1, 5000)])
     assert pipeline.backfill(day, day, selection="raw").success
     assert 0 < pipeline.lake.read_raw_day("aluraonline", day).tweet_count < 4999
-    (archived,) = pipeline.lake.raw_day_dir("aluraonline", day).glob("superseded/*/pages.ndjson")
+    (archived,) = Path(pipeline.lake.raw_day_dir("aluraonline", day)).glob("superseded/*/pages-*.ndjson")
     assert len(archived.read_text(encoding="utf-8").splitlines()) == 1  # the one page of 4999 tweets
     assert '"id":"4999"' in archived.read_text(encoding="utf-8")
 
