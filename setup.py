@@ -16,6 +16,7 @@ setup(
         "pyyaml>=6,<7",
         "tenacity>=8.2,<10",
         "filelock>=3.12,<5",
+        "matplotlib>=3.8,<4",
     ],
     extras_require={
         "dev": [
