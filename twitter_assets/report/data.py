@@ -102,13 +102,26 @@ def daily_frame(db: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         if has_sentiment:
             select += [f"s.{c}" for c in sentiment]
             joins = f"LEFT JOIN {SENTIMENT} s ON s.source = d.source AND s.day = d.day"
+    if "complete" not in present:
+        select.append(_complete_fallback(db))
     frame = db.execute(f"SELECT {', '.join(select)} FROM {DAILY} d {joins} ORDER BY d.source, d.day").df()
-    if "complete" not in frame.columns:
-        frame["complete"] = True
     frame["complete"] = frame["complete"].fillna(True).astype(bool)
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
     frame.attrs["has_sentiment"] = has_sentiment
     return frame
+
+
+def _complete_fallback(db: duckdb.DuckDBPyConnection) -> str:
+    """A `complete` column for a gold table without one: from silver.source_days (its `complete`,
+    else `NOT clamped`: a clamped day was fetched only in part), else true."""
+    columns = set(table_columns(db, "silver.source_days"))
+    expression = "sd.complete" if "complete" in columns else "NOT sd.clamped" if "clamped" in columns else None
+    if expression is None:
+        return "true AS complete"
+    return (
+        f"coalesce((SELECT bool_and({expression}) FROM silver.source_days sd "
+        "WHERE sd.source = d.source AND sd.day = d.day), true) AS complete"
+    )
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,7 @@ class Account:
     source: str
     username: str | None
     user_id: str | None
+    query: str | None = None
 
 
 def accounts(db: duckdb.DuckDBPyConnection) -> dict[str, Account]:
@@ -124,11 +138,11 @@ def accounts(db: duckdb.DuckDBPyConnection) -> dict[str, Account]:
         return {}
     rows = db.execute(
         """
-        SELECT source, arg_max(account_username, day), arg_max(account_user_id, day)
+        SELECT source, arg_max(account_username, day), arg_max(account_user_id, day), arg_max(query, day)
         FROM silver.source_days GROUP BY source
         """
     ).fetchall()
-    return {source: Account(source, username, user_id) for source, username, user_id in rows}
+    return {row[0]: Account(*row) for row in rows}
 
 
 def top_tweets(db: duckdb.DuckDBPyConnection, source: str, last_day: date, *, days: int = 7, limit: int = 10) -> pd.DataFrame:
