@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from PIL import Image
 
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 9.0, 5.0, 100  # 900 x 500 px
@@ -89,7 +89,7 @@ def render_source_chart(
     partial = ~rows["complete"].astype(bool).to_numpy() if "complete" in rows.columns else None
     panels = _panels(account)
     slots = [axes[0][0], axes[0][1], axes[1][0], axes[1][1]]
-    for ax, (column, title) in zip(slots, panels):
+    for ax, (column, title) in zip(slots, panels, strict=True):
         _bars(ax, x, rows[column].fillna(0).to_numpy(), partial, COLORS[column], title)
     if has_sentiment:
         _mean_score(axes[0][2], x, rows, partial)
@@ -133,14 +133,22 @@ def _bars(ax: Axes, x, values, partial, color: str, title: str) -> None:
         ax.bar(x[partial], values[partial], width=0.8, color=color, alpha=0.35, hatch="///", edgecolor=color)
     ax.set_title(title, fontsize=10)
     ax.set_ylabel("count", fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
 
 
 def _line(ax: Axes, x, values, partial, color: str, label: str) -> None:
     ax.plot(x, values, color=color, linewidth=1.5, marker="o", markersize=4, label=label)
     if partial is not None and partial.any():
-        ax.plot(x[partial], values[partial], linestyle="none", marker="o", markersize=6,
-                markerfacecolor="white", markeredgecolor=color)
+        ax.plot(
+            x[partial],
+            values[partial],
+            linestyle="none",
+            marker="o",
+            markersize=6,
+            markerfacecolor="white",
+            markeredgecolor=color,
+        )
 
 
 def _mean_score(ax: Axes, x, rows: pd.DataFrame, partial) -> None:

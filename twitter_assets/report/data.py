@@ -145,7 +145,9 @@ def accounts(db: duckdb.DuckDBPyConnection) -> dict[str, Account]:
     return {row[0]: Account(*row) for row in rows}
 
 
-def top_tweets(db: duckdb.DuckDBPyConnection, source: str, last_day: date, *, days: int = 7, limit: int = 10) -> pd.DataFrame:
+def top_tweets(
+    db: duckdb.DuckDBPyConnection, source: str, last_day: date, *, days: int = 7, limit: int = 10
+) -> pd.DataFrame:
     """The most engaging tweets (likes + retweets + replies + quotes) of the `days` ending at `last_day`.
 
     Retweets are excluded (their metrics are the original's). `username` is null when silver.users
@@ -191,7 +193,9 @@ class AnsweredShare:
         return self.answered / self.replies if self.replies else None
 
 
-def answered_share(db: duckdb.DuckDBPyConnection, account: Account, first_day: date, last_day: date) -> AnsweredShare | None:
+def answered_share(
+    db: duckdb.DuckDBPyConnection, account: Account, first_day: date, last_day: date
+) -> AnsweredShare | None:
     """Replies to the account created in [first_day, last_day] and how many the account answered.
 
     A reply to the account (in_reply_to_user_id = the account, by someone else) is answered when a

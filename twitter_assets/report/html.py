@@ -34,8 +34,8 @@ h3 { margin-top: 1.6rem; }
 .meta, .note { color: #666; font-size: .9rem; }
 .empty { background: #fff8e1; border: 1px solid #f0c36d; padding: 1rem; border-radius: 4px; }
 .scroll { overflow-x: auto; }
-table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
-th, td { border-bottom: 1px solid #e5e5e5; padding: .25rem .5rem; vertical-align: top; }
+table { border-collapse: collapse; font-size: .8rem; margin: .5rem 0; }
+th, td { border-bottom: 1px solid #e5e5e5; padding: .25rem .4rem; vertical-align: top; }
 th { background: #f5f5f5; text-align: left; white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.day { white-space: nowrap; }
@@ -179,7 +179,10 @@ def _day_table(rows: pd.DataFrame) -> str:
     body = []
     for _, row in rows.sort_values("day", ascending=False).iterrows():
         partial = not bool(row.get("complete", True))
-        cells = [f'<td class="day">{pd.Timestamp(row["day"]):%Y-%m-%d}</td>', f"<td>{escape(str(row.get('weekday', '')))}</td>"]
+        cells = [
+            f'<td class="day">{pd.Timestamp(row["day"]):%Y-%m-%d}</td>',
+            f"<td>{escape(str(row.get('weekday', '')))}</td>",
+        ]
         cells += [_cell(c, row[c.name]) for c in columns]
         if has_window:
             start, end = _window(row["window_start"]), _window(row["window_end"])
@@ -212,16 +215,19 @@ def _top_tweets(db: duckdb.DuckDBPyConnection, source: str, last_day: date) -> s
             f'<td class="day">{pd.Timestamp(row.day):%Y-%m-%d}</td>',
             f"<td>{escape(author)}{escape(kind)}</td>",
             f'<td class="text">{escape(str(row.text))}</td>',
-            *(f'<td class="n">{0 if pd.isna(v) else int(v):,}</td>' for v in (row.likes, row.retweets, row.replies, row.quotes)),
+            *(
+                f'<td class="n">{0 if pd.isna(v) else int(v):,}</td>'
+                for v in (row.likes, row.retweets, row.replies, row.quotes)
+            ),
             f'<td class="n"><strong>{int(row.engagement):,}</strong></td>',
         ]
         if has_sentiment:
             cells.append(f"<td>{escape(str(row.sentiment)) if isinstance(row.sentiment, str) else '&ndash;'}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
+    note = "Engagement = likes + retweets + replies + quotes at the time of the fetch; retweets excluded."
     return (
-        title
-        + '<p class="note">Engagement = likes + retweets + replies + quotes at the time of the fetch; retweets excluded.</p>'
-        + f'<div class="scroll"><table class="top"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+        f'{title}<p class="note">{note}</p><div class="scroll"><table class="top">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
@@ -249,7 +255,12 @@ def _verdicts_section(verdicts: Iterable[Mapping]) -> str:
     failed = [v for v in verdicts if not v.get("passed")]
     ordered = sorted(
         verdicts,
-        key=lambda v: (bool(v.get("passed")), str(v.get("asset", "")), str(v.get("check", "")), str(v.get("partition") or "")),
+        key=lambda v: (
+            bool(v.get("passed")),
+            str(v.get("asset", "")),
+            str(v.get("check", "")),
+            str(v.get("partition") or ""),
+        ),
     )
     body = []
     for v in ordered:
@@ -259,7 +270,7 @@ def _verdicts_section(verdicts: Iterable[Mapping]) -> str:
             "<tr>"
             f"<td>{escape(str(v.get('asset', '')))}</td>"
             f"<td>{escape(str(v.get('check', '')))}</td>"
-            f"<td class=\"day\">{escape(str(v.get('partition') or 'whole run'))}</td>"
+            f'<td class="day">{escape(str(v.get("partition") or "whole run"))}</td>'
             f"<td>{status}</td>"
             f"<td>{escape(str(v.get('description') or ''))}</td>"
             "</tr>"
@@ -269,5 +280,5 @@ def _verdicts_section(verdicts: Iterable[Mapping]) -> str:
         '<section id="checks"><h2>Check verdicts</h2>'
         f'<p class="{"failed" if failed else "meta"}">{summary}</p>'
         '<div class="scroll"><table class="verdicts"><thead><tr><th>asset</th><th>check</th><th>partition</th>'
-        f'<th>verdict</th><th>description</th></tr></thead><tbody>{"".join(body)}</tbody></table></div></section>'
+        f"<th>verdict</th><th>description</th></tr></thead><tbody>{''.join(body)}</tbody></table></div></section>"
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -63,6 +63,14 @@ def day_table_columns(frame: pd.DataFrame) -> list[Column]:
     return columns
 
 
+def _aligned(line: list[str], widths: list[int]) -> str:
+    """Day and weekday left-aligned, numbers right-aligned, the partial marker last."""
+    cells = [line[0].ljust(widths[0]), line[1].ljust(widths[1])]
+    cells += [cell.rjust(width) for cell, width in zip(line[2:-1], widths[2:-1], strict=True)]
+    cells.append(line[-1])
+    return "  ".join(cells).rstrip()
+
+
 def format_day_table(frame: pd.DataFrame) -> str:
     """gold.daily_interactions (+ gold.daily_sentiment) as plain text, one block per source.
 
@@ -87,14 +95,8 @@ def format_day_table(frame: pd.DataFrame) -> str:
                 [day, weekday, *(_formatter(c.kind)(row[c.name]) for c in columns), PARTIAL_MARK if partial else ""]
             )
         widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-
-        def render(line: list[str]) -> str:
-            cells = [line[0].ljust(widths[0]), line[1].ljust(widths[1])]
-            cells += [cell.rjust(width) for cell, width in zip(line[2:-1], widths[2:-1])]
-            cells.append(line[-1])
-            return "  ".join(cells).rstrip()
-
-        blocks.append("\n".join([f"{source} ({len(rows)} days)", render(header), *map(render, body)]))
+        lines = [_aligned(line, widths) for line in [header, *body]]
+        blocks.append("\n".join([f"{source} ({len(rows)} days)", *lines]))
     legend = "; ".join(f"{c.header} = {c.meaning}" for c in columns)
     notes = [textwrap.fill(f"columns: {legend}.", width=110)]
     if has_partial:
