@@ -122,4 +122,8 @@ def print_summary(lake: Lake, first: date, last: date) -> None:
 
 if __name__ == "__main__":
     os.chdir(REPO_ROOT)
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print(f"interrupted; log: {LOG_PATH}", file=sys.stderr)
+        sys.exit(130)

@@ -7,7 +7,9 @@ the pipeline runs against the real API (set TWITTER_API_BASE_URL/TWITTER_BEARER_
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DAGSTER_HOME = REPO_ROOT / ".dagster_home"
 SIMULATOR_TOKEN = "local-simulator-token"  # accepted only by the local simulator
 LOG_DIR = REPO_ROOT / "build"
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # dagster colours its log lines even into a pipe
 
 # Dagster's own warnings about the beta/preview/superseded APIs this repository uses on purpose
 # (backfill policies, partitioned check specs, schema-change checks, the `asset materialize` CLI).
@@ -29,6 +32,7 @@ QUIET_WARNINGS = (
     "ignore:Specifying a partitions_def on an AssetCheckSpec is currently in preview",
     "ignore:Function `build_column_schema_change_checks` is currently in beta",
     "ignore:Function `asset_materialize_command` is superseded",
+    "ignore:Function `dev_command` is superseded",
     "ignore:Function `run_request_for_partition` is deprecated",
     "ignore:The inplace keyword",
 )
@@ -98,10 +102,12 @@ def run_logged(command: list[str], env: dict[str, str], log_path: Path, echo: Ca
             encoding="utf-8",
             errors="replace",
             bufsize=1,
+            start_new_session=True,  # Ctrl-C reaches only this script, which forwards it once
         )
         try:
             assert process.stdout is not None
-            for line in process.stdout:
+            for raw in process.stdout:
+                line = ANSI_ESCAPE.sub("", raw)
                 log.write(line)
                 log.flush()
                 shown = echo(line.rstrip("\n"))
@@ -109,12 +115,16 @@ def run_logged(command: list[str], env: dict[str, str], log_path: Path, echo: Ca
                     print(shown, flush=True)
             return process.wait()
         except KeyboardInterrupt:
-            # The terminal sent SIGINT to the child too; give it time to shut down cleanly.
+            # Let the child shut down cleanly (dagster stops its run / its services on SIGINT).
+            print(f"stopping (log: {log_path})...", flush=True)
+            process.send_signal(signal.SIGINT)
             try:
-                return process.wait(timeout=30)
+                rest, _ = process.communicate(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-                return process.wait()
+                rest, _ = process.communicate()
+            log.write(ANSI_ESCAPE.sub("", rest or ""))
+            raise
 
 
 def tail(path: Path, lines: int = 40) -> str:
