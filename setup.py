@@ -22,6 +22,7 @@ setup(
         "tenacity>=8.2,<10",
         "filelock>=3.12,<5",
         "numpy>=1.26,<3",
+        "matplotlib>=3.8,<4",
     ],
     extras_require={
         "dev": [

@@ -1,21 +1,33 @@
-"""`make demo`: start the simulator, backfill the last 7 days through every asset, print the result.
+"""`make demo`: start the simulator, backfill the last 7 days through every asset, show the result.
 
 The backfill is the documented one-run command (`dagster asset materialize --partition-range`),
 executed against a persistent instance in .dagster_home so the runs show up later in `make dev`.
+Its whole output goes to build/demo.log; the terminal shows one line per landed day (and any step
+or check failure), then the per-day table, the checks' summary and the path of the HTML report.
+The exit code is non-zero if the backfill or any check fails.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
+import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 from dagster import DagsterInstance
-from local import REPO_ROOT, local_environment, running_simulator
+from local import LOG_DIR, REPO_ROOT, local_environment, run_logged, running_simulator, tail
 
-from twitter_assets.checks.report import failed_evaluations, run_check_evaluations
+from twitter_assets.checks.report import check_verdicts, failed_evaluations, run_check_evaluations
 from twitter_assets.lake import Lake
+from twitter_assets.report import daily_frame, format_day_table, write_report
+
+LOG_PATH = LOG_DIR / "demo.log"
+# The raw asset logs `landed <source> <day>: <n> tweets in <p> pages` once per day, and
+# `paging <source> <day>: <n> tweets, <p> pages, rate-limit budget <r>` while it pages.
+PROGRESS = re.compile(r"\b(?:landed|paging) [a-z0-9_]+ \d{4}-\d{2}-\d{2}: .*$")
+STEP_FAILURE = re.compile(r" - (?P<step>[\w.\[\]-]+) - STEP_FAILURE - (?P<message>.*)$")
+CHECK_FAILED = re.compile(r"ASSET_CHECK_EVALUATION - (?P<message>Asset check .* failed.*)$")
 
 
 def demo_range(now: datetime) -> tuple[str, str]:
@@ -24,12 +36,24 @@ def demo_range(now: datetime) -> tuple[str, str]:
     return (today - timedelta(days=7)).isoformat(), (today - timedelta(days=1)).isoformat()
 
 
+def progress_line(line: str) -> str | None:
+    """What the terminal shows for one line of the backfill's log (None: nothing)."""
+    if match := PROGRESS.search(line):
+        return f"  {match.group(0)}"
+    if match := STEP_FAILURE.search(line):
+        return f"  step {match['step']} FAILED: {match['message'][:300]}"
+    if match := CHECK_FAILED.search(line):
+        return f"  {match['message'][:300]}"
+    return None
+
+
 def main() -> int:
     first, last = demo_range(datetime.now(timezone.utc))
     with running_simulator() as base_url:
         env = local_environment(base_url)
-        print(f"X API simulator at {base_url}; lake at {env['TWITTER_LAKE_DIR']}", flush=True)
-        print(f"Backfilling {first}...{last} through every asset and check (one run)...", flush=True)
+        print(f"X API simulator: {base_url}", flush=True)
+        print(f"lake: {env['TWITTER_LAKE_DIR']}; Dagster instance: {env['DAGSTER_HOME']}", flush=True)
+        print(f"Backfilling {first}...{last} through every asset and check (one run; log: {LOG_PATH})", flush=True)
         command = [
             sys.executable,
             "-m",
@@ -43,16 +67,23 @@ def main() -> int:
             "--partition-range",
             f"{first}...{last}",
         ]
-        completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
-        if completed.returncode != 0:
-            print(completed.stdout[-5000:], completed.stderr[-5000:], sep="\n", file=sys.stderr)
-            print(f"the backfill failed (exit code {completed.returncode})", file=sys.stderr)
-            return 1
-    print_summary(Lake(root=env["TWITTER_LAKE_DIR"]), first, last)
-    return print_checks(env["DAGSTER_HOME"])
+        returncode = run_logged(command, env, LOG_PATH, progress_line)
+    if returncode != 0:
+        print(f"\n--- last 40 lines of {LOG_PATH} ---", file=sys.stderr)
+        print(tail(LOG_PATH), file=sys.stderr)
+        print(f"the backfill failed (exit code {returncode}); full log: {LOG_PATH}", file=sys.stderr)
+        return 1
+    lake = Lake(root=env["TWITTER_LAKE_DIR"])
+    print_summary(lake, date.fromisoformat(first), date.fromisoformat(last))
+    status, verdicts = print_checks(env["DAGSTER_HOME"])
+    with lake.connect() as db:
+        report = write_report(db, lake.root_path / "report.html", check_verdicts=verdicts)
+    print(f"\nreport: {report}")
+    print(f"log:    {LOG_PATH}")
+    return status
 
 
-def print_checks(dagster_home: str) -> int:
+def print_checks(dagster_home: str) -> tuple[int, list[dict[str, object]]]:
     """Summarise the backfill run's check evaluations; a failed check fails the demo."""
     with DagsterInstance.from_config(dagster_home) as instance:
         (run,) = instance.get_runs(limit=1)
@@ -66,35 +97,33 @@ def print_checks(dagster_home: str) -> int:
     )
     for line in failed:
         print(f"FAILED {line}")
-    return 1 if failed else 0
+    return (1 if failed else 0), check_verdicts(evaluations)
 
 
-def print_summary(lake: Lake, first: str, last: str) -> None:
+def print_summary(lake: Lake, first: date, last: date) -> None:
     with lake.connect() as db:
-        daily = db.execute(
-            """
-            SELECT source, day, weekday, n_tweets, n_conversations, n_replies_to_account,
-                   n_account_conversation_tweets, n_retweets, n_quotes, likes, retweets
-            FROM gold.daily_interactions WHERE day BETWEEN $first AND $last ORDER BY source, day
-            """,
-            {"first": first, "last": last},
-        ).df()
+        daily = daily_frame(db)
         windows = db.execute(
-            """SELECT source, day, clamped, window_start FROM silver.source_days
-               WHERE clamped AND day BETWEEN $first AND $last""",
+            """SELECT source, day, window_start FROM silver.source_days
+               WHERE clamped AND day BETWEEN $first AND $last ORDER BY source, day""",
             {"first": first, "last": last},
         ).fetchall()
         tweets = db.execute("SELECT count(*) FROM silver.tweets").fetchone()[0]
         users = db.execute("SELECT count(*) FROM silver.users").fetchone()[0]
+    shown = daily[(daily["day"] >= first) & (daily["day"] <= last)] if not daily.empty else daily
     print()
-    print("gold.daily_interactions")
-    print(daily.to_string(index=False))
+    print(f"gold.daily_interactions, {first} to {last}")
+    print(format_day_table(shown))
     print()
-    print(f"silver.tweets: {tweets} rows; silver.users: {users} rows; database {lake.database_path}")
-    for source, day, _, window_start in windows:
+    print(f"silver.tweets: {tweets:,} rows; silver.users: {users:,} rows; database {Path(lake.database_path)}")
+    for source, day, window_start in windows:
         print(f"note: {source} {day} was clamped to the API window (fetched from {window_start:%Y-%m-%d %H:%M} UTC)")
 
 
 if __name__ == "__main__":
     os.chdir(REPO_ROOT)
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print(f"interrupted; log: {LOG_PATH}", file=sys.stderr)
+        sys.exit(130)

@@ -21,3 +21,19 @@ def failed_evaluations(evaluations: list[AssetCheckEvaluation]) -> list[str]:
         for e in evaluations
         if not e.passed
     ]
+
+
+def check_verdicts(evaluations: list[AssetCheckEvaluation]) -> list[dict[str, object]]:
+    """The evaluations as plain mappings for the HTML report: asset, check, partition, passed,
+    severity, description (partition None for a run-level summary)."""
+    return [
+        {
+            "asset": e.asset_key.to_user_string(),
+            "check": e.check_name,
+            "partition": e.partition,
+            "passed": bool(e.passed),
+            "severity": e.severity.value if e.severity else None,
+            "description": e.description or "",
+        }
+        for e in evaluations
+    ]
