@@ -23,5 +23,15 @@ setup(
             "pytest-timeout>=2.3,<3",
             "tweepy>=4.14,<5",
         ],
+        # `make test-distributed` and deploy/: instance on PostgreSQL, steps on Celery workers over
+        # Redis, the S3-compatible server for the object-store lake, per-process figures.
+        "distributed": [
+            "dagster-postgres>=0.29,<0.30",
+            "dagster-celery[redis]>=0.29,<0.30",
+            "psycopg2-binary>=2.9,<3",
+            "moto[server]>=5,<6",
+            "boto3>=1.34,<2",
+            "psutil>=5.9,<8",
+        ],
     },
 )
