@@ -3,7 +3,7 @@
 Unset (or `TWITTER_EXECUTOR=multiprocess`): Dagster's default multiprocess executor, every step a
 subprocess of the run on the same machine. `TWITTER_EXECUTOR=celery`: `dagster-celery`'s executor,
 every step a Celery task picked up by a worker (`dagster-celery worker start`), possibly on another
-machine. The run process only orchestrates: it claims the step's pool slot (`x_api`, `lake_duckdb`)
+machine. `TWITTER_EXECUTOR=k8s`: `dagster-k8s`'s `k8s_job_executor`, every step a Kubernetes Job. The run process only orchestrates: it claims the step's pool slot (`x_api`, `lake_duckdb`)
 in the instance before submitting the task, so pool limits hold across all workers together.
 
 Celery settings, all read where the run starts (values given as `{"env": ...}` so a password in the
@@ -32,7 +32,7 @@ BROKER_ENV = "TWITTER_CELERY_BROKER"
 BACKEND_ENV = "TWITTER_CELERY_BACKEND"
 CELERY_CONFIG_ENV = "TWITTER_CELERY_CONFIG"
 
-KNOWN_EXECUTORS = ("multiprocess", "celery")
+KNOWN_EXECUTORS = ("multiprocess", "celery", "k8s")
 
 
 def executor_from_env(environ: dict[str, str] | None = None) -> ExecutorDefinition | None:
@@ -41,6 +41,10 @@ def executor_from_env(environ: dict[str, str] | None = None) -> ExecutorDefiniti
     name = (env.get(EXECUTOR_ENV) or "multiprocess").strip().lower()
     if name == "multiprocess":
         return None
+    if name == "k8s":  # each step a Kubernetes Job (deploy/helm/values.yaml); needs dagster-k8s
+        from dagster_k8s import k8s_job_executor
+
+        return k8s_job_executor
     if name != "celery":
         raise ValueError(f"{EXECUTOR_ENV}={name!r}: expected one of {', '.join(KNOWN_EXECUTORS)}")
     if not env.get(BROKER_ENV):
