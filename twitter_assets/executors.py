@@ -3,7 +3,8 @@
 Unset (or `TWITTER_EXECUTOR=multiprocess`): Dagster's default multiprocess executor, every step a
 subprocess of the run on the same machine. `TWITTER_EXECUTOR=celery`: `dagster-celery`'s executor,
 every step a Celery task picked up by a worker (`dagster-celery worker start`), possibly on another
-machine. `TWITTER_EXECUTOR=k8s`: `dagster-k8s`'s `k8s_job_executor`, every step a Kubernetes Job. The run process only orchestrates: it claims the step's pool slot (`x_api`, `lake_duckdb`)
+machine. `TWITTER_EXECUTOR=k8s`: `dagster-k8s`'s `k8s_job_executor`, every step a Kubernetes Job.
+The run process only orchestrates: it claims the step's pool slot (`x_api`, `lake_duckdb`)
 in the instance before submitting the task, so pool limits hold across all workers together.
 
 Celery settings, all read where the run starts (values given as `{"env": ...}` so a password in the
@@ -13,7 +14,8 @@ broker URL is never stored in the run's config):
 |---|---|---|
 | `TWITTER_CELERY_BROKER` | broker URL, e.g. `redis://host:6379/0` | required |
 | `TWITTER_CELERY_BACKEND` | result backend URL | `rpc://` |
-| `TWITTER_CELERY_CONFIG` | the workers' `-y` YAML (`execution: {config: {config_source: ...}}`); its `config_source` is used, so both sides agree on acks and redelivery | none |
+| `TWITTER_CELERY_CONFIG` | the workers' `-y` YAML; its `execution.config.config_source` is used, so | none |
+|  | both sides agree on acknowledgement and redelivery | |
 
 The workers must import the same code (`-A dagster_celery.app`, the package on their path) and see
 the same environment (instance, lake, API token).

@@ -31,7 +31,8 @@ def clamped_days(*lakes: str) -> set[str]:
     days: set[str] = set()
     for root in lakes:
         with Lake(root=root).connect() as db:
-            days |= {str(day) for (day,) in db.execute("SELECT DISTINCT day FROM silver.source_days WHERE clamped").fetchall()}
+            found = db.execute("SELECT DISTINCT day FROM silver.source_days WHERE clamped").fetchall()
+            days |= {str(day) for (day,) in found}
     return days
 
 
@@ -52,7 +53,8 @@ def comparable_tables(root: str, skip_days: set[str]) -> dict[str, list[tuple]]:
             ),
             "silver.users": rows(
                 "SELECT user_id, username, name, created_at FROM silver.users WHERE user_id IN ("
-                " SELECT author_id FROM silver.tweets WHERE NOT list_contains(?, CAST(day AS VARCHAR))) ORDER BY user_id"
+                " SELECT author_id FROM silver.tweets WHERE NOT list_contains(?, CAST(day AS VARCHAR)))"
+                " ORDER BY user_id"
             ),
             "silver.source_days": rows(
                 "SELECT source, day, query, account_username, account_user_id, window_start, window_end, clamped, "
