@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test dev clean
+.PHONY: install install-distributed demo test test-distributed dev clean
 
 install: $(STAMP)
 
@@ -22,6 +22,24 @@ demo: install
 test: install
 	$(VENV)/bin/dagster definitions validate -m twitter_assets.definitions
 	$(VENV)/bin/pytest
+
+## The same backfill on PostgreSQL + queued runs + 2 Celery workers over Redis (and the moto S3 server),
+## against the embedded default: checks, equal tables, both workers used, worker loss, figures
+## (build/distributed-figures.json). Installs the Debian servers when missing (needs root or sudo).
+DIST_STAMP := $(VENV)/.distributed-stamp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+install-distributed: install $(DIST_STAMP)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+
+$(DIST_STAMP): setup.py $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,distributed]"
+	touch $(DIST_STAMP)
+
+test-distributed: install-distributed
+	$(VENV)/bin/pytest -m distributed twitter_assets_tests/distributed
 
 ## The Dagster UI on http://127.0.0.1:3000 against the simulator, with the demo's environment.
 dev: install

