@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from dagster import Definitions, EnvVar, multiprocess_executor
+from dagster import Definitions, EnvVar
 
 from twitter_assets.assets.gold import build_gold_assets
 from twitter_assets.assets.raw import build_raw_search_asset
@@ -22,6 +22,7 @@ from twitter_assets.checks.raw import build_raw_checks
 from twitter_assets.checks.schema import build_schema_checks
 from twitter_assets.checks.sentiment import build_sentiment_checks
 from twitter_assets.checks.silver import build_silver_checks
+from twitter_assets.executors import executor_from_env
 from twitter_assets.executors import executor_from_env
 from twitter_assets.lake import DEFAULT_LAKE_DIR, LAKE_DIR_ENV, Lake
 from twitter_assets.resources.x_api import BASE_URL_ENV, DEFAULT_BASE_URL, TOKEN_ENV, XApiClient
@@ -49,14 +50,6 @@ def build_asset_checks(sources: Sequence[Source]) -> list:
     ]
 
 
-# Steps fork from a server that has already imported the code location: a step starts in a fraction
-# of a second instead of re-importing Dagster, pandas and DuckDB (2-5 s each).
-default_executor = multiprocess_executor.configured(
-    {"start_method": {"forkserver": {"preload_modules": ["twitter_assets.definitions"]}}},
-    name="forkserver_multiprocess",
-)
-
-
 def build_definitions(
     sources: Sequence[Source] | None = None,
     x_api: XApiClient | None = None,
@@ -67,7 +60,7 @@ def build_definitions(
     return Definitions(
         assets=build_assets(sources),
         asset_checks=build_asset_checks(sources),
-        executor=default_executor,
+        executor=executor_from_env(),
         jobs=[daily_refresh_job],
         schedules=[daily_refresh_schedule],
         executor=executor_from_env(),
