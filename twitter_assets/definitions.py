@@ -23,7 +23,6 @@ from twitter_assets.checks.schema import build_schema_checks
 from twitter_assets.checks.sentiment import build_sentiment_checks
 from twitter_assets.checks.silver import build_silver_checks
 from twitter_assets.executors import executor_from_env
-from twitter_assets.executors import executor_from_env
 from twitter_assets.lake import DEFAULT_LAKE_DIR, LAKE_DIR_ENV, Lake
 from twitter_assets.resources.x_api import BASE_URL_ENV, DEFAULT_BASE_URL, TOKEN_ENV, XApiClient
 from twitter_assets.sources import Source, load_sources
@@ -63,7 +62,6 @@ def build_definitions(
         executor=executor_from_env(),
         jobs=[daily_refresh_job],
         schedules=[daily_refresh_schedule],
-        executor=executor_from_env(),
         resources={
             "x_api": x_api
             or XApiClient(
