@@ -29,6 +29,8 @@ setup(
             "pytest>=8,<10",
             "pytest-timeout>=2.3,<3",
             "tweepy>=4.14,<5",
+            "dagster-dg-cli>=1.13,<1.14",  # `dg check defs` (dg.toml)
+            "ruff>=0.6,<1",
             # sentiment training/evaluation only (inference needs numpy alone)
             "scikit-learn>=1.5,<2",
             "scipy>=1.11,<2",
