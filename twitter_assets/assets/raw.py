@@ -103,7 +103,7 @@ def _land_day(
     now = datetime.now(timezone.utc)
     existing = _existing_landing(context, lake, source, day)
     try:
-        window = fetch_window(day, now)
+        window = fetch_window(day, now, source.endpoint)
     except OutsideApiWindowError as exc:
         if existing is None:
             raise Failure(description=f"source {source.name!r}: {exc}; nothing was landed for it before") from None
@@ -112,7 +112,7 @@ def _land_day(
 
     resolved_account = account()
     try:
-        result = x_api.search_recent(source.query, window.start, window.end)
+        result = x_api.search_recent(source.query, window.start, window.end, endpoint=source.endpoint)
     except XApiError as exc:
         raise Failure(description=f"source {source.name!r}, partition {day}: {exc}") from None
     stats.add(result.stats)

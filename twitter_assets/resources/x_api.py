@@ -34,6 +34,8 @@ BASE_URL_ENV = "TWITTER_API_BASE_URL"
 DEFAULT_BASE_URL = "https://api.x.com"
 
 SEARCH_RECENT_PATH = "/2/tweets/search/recent"
+SEARCH_ALL_PATH = "/2/tweets/search/all"  # full-archive search (Pro/Enterprise), same parameters
+SEARCH_PATHS = {"recent": SEARCH_RECENT_PATH, "all": SEARCH_ALL_PATH}
 USER_BY_USERNAME_PATH = "/2/users/by/username/{username}"
 
 TWEET_FIELDS = (
@@ -149,8 +151,12 @@ class XApiClient(ConfigurableResource):
     _spent_until: dict[str, float] = PrivateAttr(default_factory=dict)
 
     # ---- public API --------------------------------------------------------------------------
-    def search_recent(self, query: str, start_time: datetime, end_time: datetime) -> SearchResult:
-        """Every page of a recent search over `[start_time, end_time)`, newest first."""
+    def search_recent(
+        self, query: str, start_time: datetime, end_time: datetime, endpoint: str = "recent"
+    ) -> SearchResult:
+        """Every page of a search over `[start_time, end_time)`, newest first; `endpoint="all"` uses
+        full-archive search (same parameters and pages, its own rate limits)."""
+        path = SEARCH_PATHS[endpoint]
         result = SearchResult(query=query, start_time=format_api_time(start_time), end_time=format_api_time(end_time))
         params: dict[str, str | int] = {
             "query": query,
@@ -165,7 +171,7 @@ class XApiClient(ConfigurableResource):
         seen_tokens: set[str] = set()
         while True:
             page_params = dict(params, next_token=token) if token else params
-            body = self._get(SEARCH_RECENT_PATH, SEARCH_RECENT_PATH, page_params, result.stats)
+            body = self._get(path, path, page_params, result.stats)
             _validate_search_page(body, len(result.pages))
             result.pages.append(SearchPage(body=body, pagination_token=token))
             result.stats.pages += 1
