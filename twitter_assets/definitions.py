@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from dagster import Definitions, EnvVar
+from dagster import Definitions, EnvVar, in_process_executor
 
-from twitter_assets.assets.gold import build_gold_assets
+from twitter_assets.assets.gold import DAILY_INTERACTIONS_KEY, build_gold_assets
 from twitter_assets.assets.raw import build_raw_search_asset
-from twitter_assets.assets.silver import build_silver_assets
-from twitter_assets.automation.schedules import daily_refresh_job, daily_refresh_schedule
+from twitter_assets.assets.silver import SILVER_TWEETS_KEY, build_silver_assets
+from twitter_assets.automation.conditions import apply_automation
+from twitter_assets.automation.freshness import build_yesterday_landed_check
+from twitter_assets.automation.schedules import daily_refresh_job
+from twitter_assets.automation.sensors import alert_on_run_failure, build_automation_sensor
 from twitter_assets.checks.gold import build_gold_checks
 from twitter_assets.checks.raw import build_raw_checks
 from twitter_assets.checks.schema import build_schema_checks
@@ -26,12 +29,14 @@ from twitter_assets.sources import Source, load_sources
 
 
 def build_assets(sources: Sequence[Source]) -> list:
-    """Every asset of the graph for these sources: one raw asset each, shared silver and gold."""
-    return [
+    """Every asset of the graph for these sources: one raw asset each, shared silver and gold, each
+    with its layer's automation condition (applied here, in one place: automation/conditions.py)."""
+    assets = [
         *(build_raw_search_asset(source) for source in sources),
         *build_silver_assets(sources),
         *build_gold_assets(),
     ]
+    return apply_automation(assets, sources, SILVER_TWEETS_KEY)
 
 
 def build_asset_checks(sources: Sequence[Source]) -> list:
@@ -41,6 +46,7 @@ def build_asset_checks(sources: Sequence[Source]) -> list:
         *build_silver_checks(list(sources)),
         *build_gold_checks(),
         *build_schema_checks(),
+        build_yesterday_landed_check(DAILY_INTERACTIONS_KEY),
     ]
 
 
@@ -55,7 +61,10 @@ def build_definitions(
         assets=build_assets(sources),
         asset_checks=build_asset_checks(sources),
         jobs=[daily_refresh_job],
-        schedules=[daily_refresh_schedule],
+        sensors=[build_automation_sensor(), alert_on_run_failure],
+        # One process per run: the pools serialise the steps anyway (x_api: one fetch at a time;
+        # lake_duckdb: one DuckDB writer), so a process per step would only add seconds of imports.
+        executor=in_process_executor,
         resources={
             "x_api": x_api
             or XApiClient(

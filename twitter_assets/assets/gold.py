@@ -13,7 +13,14 @@
 
 from datetime import timedelta
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
+from dagster import (
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    TimeWindowPartitionMapping,
+)
 
 from twitter_assets.assets.silver import SILVER_TWEETS_KEY
 from twitter_assets.assets.tables import column_schema, create_table_sql, daily_table_asset, preview, transaction
@@ -91,7 +98,14 @@ def build_gold_assets() -> list[AssetsDefinition]:
         key=DAILY_INTERACTIONS_KEY,
         table="gold.daily_interactions",
         columns=DAILY_INTERACTIONS_COLUMNS,
-        deps=[SILVER_TWEETS_KEY],
+        deps=[
+            AssetDep(
+                SILVER_TWEETS_KEY,
+                partition_mapping=TimeWindowPartitionMapping(
+                    start_offset=0, end_offset=6, allow_nonexistent_upstream_partitions=True
+                ),
+            )
+        ],  # day D reads silver D..D+6
         description="Per source and UTC day: tweets, conversations, replies to the account, engagement.",
     )
     def daily_interactions(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:
