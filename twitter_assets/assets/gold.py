@@ -13,17 +13,10 @@
 
 from datetime import timedelta
 
-from dagster import (
-    AssetDep,
-    AssetExecutionContext,
-    AssetKey,
-    AssetsDefinition,
-    MaterializeResult,
-    TimeWindowPartitionMapping,
-)
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 
-from twitter_assets.assets.silver import SILVER_TWEETS_KEY
 from twitter_assets.assets.tables import column_schema, create_table_sql, daily_table_asset, preview, transaction
+from twitter_assets.automation.lineage import GOLD_READS_SILVER_WEEK  # gold D reads silver D..D+6
 from twitter_assets.lake import Lake
 
 DAILY_INTERACTIONS_KEY = AssetKey(["gold", "daily_interactions"])
@@ -98,14 +91,7 @@ def build_gold_assets() -> list[AssetsDefinition]:
         key=DAILY_INTERACTIONS_KEY,
         table="gold.daily_interactions",
         columns=DAILY_INTERACTIONS_COLUMNS,
-        deps=[
-            AssetDep(
-                SILVER_TWEETS_KEY,
-                partition_mapping=TimeWindowPartitionMapping(
-                    start_offset=0, end_offset=6, allow_nonexistent_upstream_partitions=True
-                ),
-            )
-        ],  # day D reads silver D..D+6
+        deps=[GOLD_READS_SILVER_WEEK],
         description="Per source and UTC day: tweets, conversations, replies to the account, engagement.",
     )
     def daily_interactions(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:

@@ -169,7 +169,7 @@ def apply_automation(
                 policies[key] = policy
         result.append(
             assets_def.map_asset_specs(
-                lambda spec: spec.replace_attributes(
+                lambda spec, conditions=conditions, policies=policies: spec.replace_attributes(
                     automation_condition=conditions[spec.key],
                     **({"freshness_policy": policies[spec.key]} if spec.key in policies else {}),
                 )
