@@ -16,6 +16,7 @@ import requests
 from dagster import (
     AssetSelection,
     AutomationConditionSensorDefinition,
+    DagsterEventType,
     DefaultSensorStatus,
     RunFailureSensorContext,
     run_failure_sensor,
@@ -63,7 +64,13 @@ def failure_payload(context: RunFailureSensorContext) -> dict[str, Any]:
         partitions = f"{tags['dagster/asset_partition_range_start']}...{tags['dagster/asset_partition_range_end']}"
     else:
         partitions = tags.get("dagster/partition", "")
-    assets = sorted(key.to_user_string() for key in (run.asset_selection or []))
+    keys = set(run.asset_selection or [])
+    if not keys:  # runs of an ephemeral asset job: the assets it planned to materialize
+        planned = context.instance.get_records_for_run(
+            run_id=run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+        keys = {record.event_log_entry.dagster_event.asset_key for record in planned}
+    assets = sorted(key.to_user_string() for key in keys)
     step_errors = [
         event.event_specific_data.error.message
         for event in context.get_step_failure_events()
