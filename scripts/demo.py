@@ -1,4 +1,5 @@
-"""`make demo`: start the simulator, backfill the last 7 days through every asset, show the result.
+"""`make demo`: start the simulator, backfill every partition (the window's 7 days and today) through
+every asset, show the result.
 
 The backfill is the documented one-run command (`dagster asset materialize --partition-range`),
 executed against a persistent instance in .dagster_home so the runs show up later in `make dev`.
@@ -31,9 +32,10 @@ CHECK_FAILED = re.compile(r"ASSET_CHECK_EVALUATION - (?P<message>Asset check .* 
 
 
 def demo_range(now: datetime) -> tuple[str, str]:
-    """The 7 complete UTC days before today; the oldest is only partly inside the API window."""
+    """Every partition: the 7 days before today (the oldest only partly inside the API window, and the
+    first partition by default) and today's partial day, so the UI shows no missing day."""
     today = now.date()
-    return (today - timedelta(days=7)).isoformat(), (today - timedelta(days=1)).isoformat()
+    return (today - timedelta(days=7)).isoformat(), today.isoformat()
 
 
 def progress_line(line: str) -> str | None:

@@ -12,11 +12,14 @@ from collections.abc import Sequence
 
 from dagster import Definitions, EnvVar
 
-from twitter_assets.assets.gold import build_gold_assets
+from twitter_assets.assets.gold import DAILY_INTERACTIONS_KEY, build_gold_assets
 from twitter_assets.assets.raw import build_raw_search_asset
 from twitter_assets.assets.sentiment import build_sentiment_assets
-from twitter_assets.assets.silver import build_silver_assets
-from twitter_assets.automation.schedules import daily_refresh_job, daily_refresh_schedule
+from twitter_assets.assets.silver import SILVER_TWEETS_KEY, build_silver_assets
+from twitter_assets.automation.conditions import apply_automation
+from twitter_assets.automation.freshness import build_yesterday_landed_check
+from twitter_assets.automation.schedules import daily_refresh_job
+from twitter_assets.automation.sensors import alert_on_run_failure, build_automation_sensor
 from twitter_assets.checks.gold import build_gold_checks
 from twitter_assets.checks.raw import build_raw_checks
 from twitter_assets.checks.schema import build_schema_checks
@@ -29,23 +32,26 @@ from twitter_assets.sources import Source, load_sources
 
 
 def build_assets(sources: Sequence[Source]) -> list:
-    """Every asset of the graph for these sources: one raw asset each, shared silver and gold."""
-    return [
+    """Every asset of the graph for these sources: one raw asset each, shared silver and gold, each
+    with its layer's automation condition (applied here, in one place: automation/conditions.py)."""
+    assets = [
         *(build_raw_search_asset(source) for source in sources),
         *build_silver_assets(sources),
         *build_gold_assets(),
         *build_sentiment_assets(),
     ]
+    return apply_automation(assets, sources, SILVER_TWEETS_KEY)
 
 
 def build_asset_checks(sources: Sequence[Source]) -> list:
-    """Every asset check: per-source raw checks, silver and gold checks, schema-change checks."""
+    """Every asset check: per-source raw checks, silver, gold and sentiment checks, schema-change checks."""
     return [
         *(check for source in sources for check in build_raw_checks(source)),
         *build_silver_checks(list(sources)),
         *build_gold_checks(),
         *build_sentiment_checks(),
         *build_schema_checks(),
+        build_yesterday_landed_check(DAILY_INTERACTIONS_KEY),
     ]
 
 
@@ -61,7 +67,7 @@ def build_definitions(
         asset_checks=build_asset_checks(sources),
         executor=executor_from_env(),
         jobs=[daily_refresh_job],
-        schedules=[daily_refresh_schedule],
+        sensors=[build_automation_sensor(), alert_on_run_failure],
         resources={
             "x_api": x_api
             or XApiClient(

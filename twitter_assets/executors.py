@@ -29,14 +29,14 @@ import os
 from typing import Any
 
 import yaml
-from dagster import ExecutorDefinition, multiprocess_executor
+from dagster import ExecutorDefinition, in_process_executor, multiprocess_executor
 
 EXECUTOR_ENV = "TWITTER_EXECUTOR"
 BROKER_ENV = "TWITTER_CELERY_BROKER"
 BACKEND_ENV = "TWITTER_CELERY_BACKEND"
 CELERY_CONFIG_ENV = "TWITTER_CELERY_CONFIG"
 
-KNOWN_EXECUTORS = ("multiprocess", "celery", "k8s")
+KNOWN_EXECUTORS = ("in_process", "multiprocess", "celery", "k8s")
 
 forkserver_multiprocess_executor = multiprocess_executor.configured(
     {"start_method": {"forkserver": {"preload_modules": ["twitter_assets.definitions"]}}},
@@ -50,6 +50,8 @@ def executor_from_env(environ: dict[str, str] | None = None) -> ExecutorDefiniti
     name = (env.get(EXECUTOR_ENV) or "multiprocess").strip().lower()
     if name == "multiprocess":
         return forkserver_multiprocess_executor
+    if name == "in_process":
+        return in_process_executor
     if name == "k8s":  # each step a Kubernetes Job (deploy/helm/values.yaml); needs dagster-k8s
         from dagster_k8s import k8s_job_executor
 

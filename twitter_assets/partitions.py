@@ -1,20 +1,28 @@
-"""The daily UTC partitions and the arithmetic of the recent-search 7-day window.
+"""The daily UTC partitions and the arithmetic of the search windows.
 
 A partition `YYYY-MM-DD` covers `[day 00:00, next day 00:00)` of `created_at`, in UTC. Recent search
-only answers for the last 7 days and refuses an `end_time` closer than 10 s to now, so every fetch
-window is intersected with what the API can still serve.
+(`endpoint: recent`, every plan) only answers for the last 7 days; full-archive search
+(`endpoint: all`, Pro/Enterprise) answers back to 2006-03-21. Both refuse an `end_time` closer than
+10 s to now, so every fetch window is intersected with what the source's endpoint can still serve.
+
+The partitions end with today's (partial) day, so "today" can be refreshed while it runs. Where they
+start is a setting (see `partitions_start`): by default the oldest day recent search still reaches
+when the code location loads, so no partition shows a day that can never be filled.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from dagster import BackfillPolicy, DailyPartitionsDefinition
 
-PARTITIONS_START = "2026-11-01"
-
-daily_partitions = DailyPartitionsDefinition(start_date=PARTITIONS_START, timezone="UTC")
+PARTITIONS_START_ENV = "TWITTER_PARTITIONS_START"
+RECENT_ENDPOINT, FULL_ARCHIVE_ENDPOINT = "recent", "all"
+ENDPOINTS = (RECENT_ENDPOINT, FULL_ARCHIVE_ENDPOINT)
+# Full-archive search answers from the first tweets on (its documented earliest start_time).
+FULL_ARCHIVE_START = datetime(2006, 3, 21, tzinfo=timezone.utc)
 
 # Every asset of a backfill materializes the whole partition range in one run.
 single_run_backfill = BackfillPolicy.single_run()
@@ -24,6 +32,30 @@ RECENT_SEARCH_DAYS = 7
 WINDOW_START_MARGIN = timedelta(minutes=2)
 # The API refuses an end_time later than now - 10 s; stay a little further back.
 END_TIME_LAG = timedelta(seconds=15)
+
+
+def default_partitions_start(now: datetime) -> date:
+    """The oldest day recent search still reaches at `now` (partly: it is fetched clamped)."""
+    return api_window(now)[0].date()
+
+
+def partitions_start(now: datetime | None = None) -> date:
+    """The first partition: $TWITTER_PARTITIONS_START, else the sources file's `start:`, else the
+    oldest day inside the recent-search window at `now` (load time)."""
+    from twitter_assets.sources import load_start  # sources imports nothing of ours; keep it lazy
+
+    configured = os.environ.get(PARTITIONS_START_ENV, "").strip()
+    if configured:
+        try:
+            return date.fromisoformat(configured)
+        except ValueError:
+            raise ValueError(f"{PARTITIONS_START_ENV}={configured!r} is not a date (YYYY-MM-DD)") from None
+    return load_start() or default_partitions_start(now or datetime.now(timezone.utc))
+
+
+def build_daily_partitions(start: date) -> DailyPartitionsDefinition:
+    """Daily UTC partitions from `start`, the last one being today's partial day (end_offset=1)."""
+    return DailyPartitionsDefinition(start_date=start.isoformat(), timezone="UTC", end_offset=1)
 
 
 class OutsideApiWindowError(ValueError):
@@ -61,19 +93,30 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def api_window(now: datetime) -> tuple[datetime, datetime]:
-    """The span recent search answers for at `now`, with safety margins on both ends."""
+def api_window(now: datetime, endpoint: str = RECENT_ENDPOINT) -> tuple[datetime, datetime]:
+    """The span the endpoint answers for at `now`, with safety margins on both ends."""
+    if endpoint == FULL_ARCHIVE_ENDPOINT:
+        return FULL_ARCHIVE_START, now - END_TIME_LAG
     return now - timedelta(days=RECENT_SEARCH_DAYS) + WINDOW_START_MARGIN, now - END_TIME_LAG
 
 
-def fetch_window(day: date, now: datetime) -> FetchWindow:
-    """Intersect a day with the API window; raise when nothing of the day can be fetched."""
+def fetch_window(day: date, now: datetime, endpoint: str = RECENT_ENDPOINT) -> FetchWindow:
+    """Intersect a day with the endpoint's window; raise when nothing of the day can be fetched."""
+    if endpoint not in ENDPOINTS:
+        raise ValueError(f"unknown search endpoint {endpoint!r}; expected one of {', '.join(ENDPOINTS)}")
     day_start, day_end = day_bounds(day)
-    earliest, latest = api_window(now)
+    earliest, latest = api_window(now, endpoint)
+    if day_end <= earliest and endpoint == FULL_ARCHIVE_ENDPOINT:
+        raise OutsideApiWindowError(
+            f"partition {day.isoformat()} is older than full-archive search, which starts at "
+            f"{format_api_time(earliest)}: it can never be fetched"
+        )
     if day_end <= earliest:
         raise OutsideApiWindowError(
             f"partition {day.isoformat()} ended before the recent-search window, which starts at "
-            f"{format_api_time(earliest)} (the last {RECENT_SEARCH_DAYS} days): it can no longer be fetched"
+            f"{format_api_time(earliest)} (the last {RECENT_SEARCH_DAYS} days): it can no longer be fetched "
+            "with recent search; a source on an X API plan with full-archive search (Pro/Enterprise) can "
+            "fetch it with `endpoint: all` in the sources file"
         )
     if day_start >= latest:
         raise OutsideApiWindowError(f"partition {day.isoformat()} has not started yet (now is {format_api_time(now)})")
@@ -83,3 +126,6 @@ def fetch_window(day: date, now: datetime) -> FetchWindow:
 def format_api_time(moment: datetime) -> str:
     """RFC 3339 in UTC with `Z`, second precision, as the X API expects."""
     return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+daily_partitions = build_daily_partitions(partitions_start())

@@ -1,5 +1,12 @@
 """Shared fixtures: a running X API simulator (real HTTP on 127.0.0.1) and the recorded seed pages."""
 
+import os
+from datetime import datetime, timedelta, timezone
+
+# The tests use days before the recent-search window (to see them refused, or fetched with
+# `endpoint: all`), so their partitions start well before it; set before the package is imported.
+os.environ.setdefault("TWITTER_PARTITIONS_START", (datetime.now(timezone.utc) - timedelta(days=40)).date().isoformat())
+
 from collections.abc import Callable, Iterator
 from pathlib import Path
 

@@ -65,7 +65,8 @@ def test_cli_backfill_materializes_every_asset_and_passes_every_check(cli_backfi
             assert {record.partition_key for record in records} == days, asset
         (run,) = instance.get_runs()
         verdicts = run_check_evaluations(instance, run.run_id)
-    assert len({(v.asset_key, v.check_name) for v in verdicts}) == 20  # 17 partitioned checks + 3 column-schema checks
+    # 17 partitioned checks, 3 column-schema checks and yesterday_landed
+    assert len({(v.asset_key, v.check_name) for v in verdicts}) == 21
     assert not failed_evaluations(verdicts)
     assert {v.partition for v in verdicts if v.check_name == "complete_against_raw"} >= days
 

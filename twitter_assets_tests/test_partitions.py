@@ -2,14 +2,50 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from twitter_assets.partitions import OutsideApiWindowError, api_window, daily_partitions, fetch_window, format_api_time
+from twitter_assets.partitions import (
+    PARTITIONS_START_ENV,
+    OutsideApiWindowError,
+    api_window,
+    build_daily_partitions,
+    default_partitions_start,
+    fetch_window,
+    format_api_time,
+    partitions_start,
+)
+from twitter_assets.sources import SOURCES_FILE_ENV
 
 NOW = datetime(2026, 11, 24, 10, 30, 5, tzinfo=timezone.utc)
 
 
-def test_partition_keys_are_utc_days():
-    keys = daily_partitions.get_partition_keys(current_time=NOW)
-    assert keys[0] == "2026-11-01" and keys[-1] == "2026-11-23"  # today is not complete yet
+def test_partition_keys_are_utc_days_up_to_today_partial_day():
+    keys = build_daily_partitions(date(2026, 11, 1)).get_partition_keys(current_time=NOW)
+    assert keys[0] == "2026-11-01" and keys[-1] == "2026-11-24"  # today's partial day is a partition
+
+
+def test_default_start_is_the_oldest_day_recent_search_still_reaches():
+    assert default_partitions_start(NOW) == date(2026, 11, 17)  # fetched clamped, from 10:32 on
+    keys = build_daily_partitions(default_partitions_start(NOW)).get_partition_keys(current_time=NOW)
+    assert keys == [f"2026-11-{day}" for day in range(17, 25)]  # no day that can never be filled
+
+
+def test_start_setting_env_wins_over_the_sources_file(monkeypatch, tmp_path):
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("start: 2026-10-01\nsources: [{name: a, query: a}]\n", encoding="utf-8")
+    monkeypatch.setenv(SOURCES_FILE_ENV, str(sources))
+    monkeypatch.delenv(PARTITIONS_START_ENV)
+    assert partitions_start(NOW) == date(2026, 10, 1)
+    monkeypatch.setenv(PARTITIONS_START_ENV, "2026-09-15")
+    assert partitions_start(NOW) == date(2026, 9, 15)
+    sources.write_text("sources: [{name: a, query: a}]\n", encoding="utf-8")
+    monkeypatch.delenv(PARTITIONS_START_ENV)
+    assert partitions_start(NOW) == date(2026, 11, 17)
+
+
+def test_full_archive_endpoint_reaches_old_days_whole():
+    window = fetch_window(date(2021, 12, 10), NOW, "all")
+    assert not window.clamped and window.start == datetime(2021, 12, 10, tzinfo=timezone.utc)
+    with pytest.raises(OutsideApiWindowError, match="older than full-archive search"):
+        fetch_window(date(2006, 3, 20), NOW, "all")
 
 
 def test_day_inside_window_is_the_whole_day():
@@ -35,7 +71,7 @@ def test_today_ends_at_least_ten_seconds_before_now():
 
 @pytest.mark.parametrize("day", [date(2026, 11, 16), date(2021, 12, 10)])
 def test_day_wholly_outside_the_window_is_refused(day):
-    with pytest.raises(OutsideApiWindowError, match="can no longer be fetched"):
+    with pytest.raises(OutsideApiWindowError, match="can no longer be fetched.*`endpoint: all`"):
         fetch_window(day, NOW)
 
 

@@ -17,7 +17,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 
-from twitter_assets.assets.silver import SILVER_TWEETS_KEY
 from twitter_assets.assets.tables import (
     Column,
     column_names,
@@ -26,6 +25,7 @@ from twitter_assets.assets.tables import (
     preview,
     report_partitions,
 )
+from twitter_assets.automation.lineage import GOLD_READS_SILVER_WEEK  # gold D reads silver D..D+6
 from twitter_assets.lake import Lake
 
 DAILY_INTERACTIONS_KEY = AssetKey(["gold", "daily_interactions"])
@@ -112,7 +112,7 @@ def build_gold_assets() -> list[AssetsDefinition]:
         key=DAILY_INTERACTIONS_KEY,
         table="gold.daily_interactions",
         columns=DAILY_INTERACTIONS_COLUMNS,
-        deps=[SILVER_TWEETS_KEY],
+        deps=[GOLD_READS_SILVER_WEEK],
         description=(
             "Gold layer: the daily interaction analysis per source: tweets, conversations, replies to the account, "
             "engagement received (retweets excluded from the sums); `complete` false marks a partial day."

@@ -130,7 +130,7 @@ def _land_day(
     existing = lake.read_manifest(source.name, day)
     existing_tweets = int(existing.get("tweet_count", 0)) if existing else 0
     try:
-        window = fetch_window(day, now)
+        window = fetch_window(day, now, source.endpoint)
     except OutsideApiWindowError as exc:
         if existing is None:
             raise Failure(description=f"source {source.name!r}: {exc}; nothing was landed for it before") from None
@@ -142,7 +142,7 @@ def _land_day(
     with lake.begin_raw_landing(source.name, day) as landing:
         progress = _Progress(context, source, day, x_api)
         try:
-            for page in x_api.iter_search(source.query, window.start, window.end, stats):
+            for page in x_api.iter_search(source.query, window.start, window.end, stats, source.endpoint):
                 landing.add_page(page.body, page.pagination_token)
                 progress.page(landing, page.body)
         except XApiError as exc:

@@ -1,24 +1,14 @@
-"""The daily refresh: every asset and check for the day that just ended, once it has ended.
+"""The `daily_refresh` job: every asset and check for one UTC day, for a human to launch.
 
-The schedule fires at 00:30 UTC and targets the previous day's partition, so the whole day is inside
-the API window (which then still reaches six and a half more days back). It does not look back:
-days missed while the scheduler was down need a backfill (or the planned gap-filling sensor).
+There is no schedule any more: the automation sensor (`sensors.py`, conditions in `conditions.py`)
+fetches yesterday once it has ended, refreshes today, fills gaps and rebuilds downstream. The job
+stays for the launchpad: "refresh this day, everything, with every check".
 """
 
-from dagster import (
-    AssetSelection,
-    DefaultScheduleStatus,
-    build_schedule_from_partitioned_job,
-    define_asset_job,
-)
+from dagster import AssetSelection, define_asset_job
 
 daily_refresh_job = define_asset_job(
     name="daily_refresh",
     selection=AssetSelection.all(include_sources=False),
     description="Fetch, clean and summarise one UTC day, with every asset check.",
-)
-
-
-daily_refresh_schedule = build_schedule_from_partitioned_job(
-    daily_refresh_job, hour_of_day=0, minute_of_hour=30, default_status=DefaultScheduleStatus.RUNNING
 )

@@ -35,6 +35,8 @@ BASE_URL_ENV = "TWITTER_API_BASE_URL"
 DEFAULT_BASE_URL = "https://api.x.com"
 
 SEARCH_RECENT_PATH = "/2/tweets/search/recent"
+SEARCH_ALL_PATH = "/2/tweets/search/all"  # full-archive search (Pro/Enterprise), same parameters
+SEARCH_PATHS = {"recent": SEARCH_RECENT_PATH, "all": SEARCH_ALL_PATH}
 USER_BY_USERNAME_PATH = "/2/users/by/username/{username}"
 
 TWEET_FIELDS = (
@@ -150,16 +152,24 @@ class XApiClient(ConfigurableResource):
     _spent_until: dict[str, float] = PrivateAttr(default_factory=dict)
     # endpoint -> {"remaining": ..., "reset": ...} from the last answer, for progress reporting
     _last_window: dict[str, dict[str, float | None]] = PrivateAttr(default_factory=dict)
+    _last_endpoint: str = PrivateAttr(default=SEARCH_RECENT_PATH)
 
     # ---- public API --------------------------------------------------------------------------
     def iter_search(
-        self, query: str, start_time: datetime, end_time: datetime, stats: FetchStats | None = None
+        self,
+        query: str,
+        start_time: datetime,
+        end_time: datetime,
+        stats: FetchStats | None = None,
+        endpoint: str = "recent",
     ) -> Iterator[SearchPage]:
-        """Yield every page of a recent search over `[start_time, end_time)`, newest first, as it arrives.
+        """Yield every page of a search over `[start_time, end_time)`, newest first, as it arrives.
 
+        `endpoint="all"` uses full-archive search (same parameters and pages, its own rate limits).
         Nothing is kept between pages, so memory does not grow with the day: the caller lands each
         page before the next request. `stats` (if given) is updated as pages come in.
         """
+        path = SEARCH_PATHS[endpoint]
         stats = stats if stats is not None else FetchStats()
         params: dict[str, str | int] = {
             "query": query,
@@ -175,7 +185,8 @@ class XApiClient(ConfigurableResource):
         index = 0
         while True:
             page_params = dict(params, next_token=token) if token else params
-            body = self._get(SEARCH_RECENT_PATH, SEARCH_RECENT_PATH, page_params, stats)
+            body = self._get(path, path, page_params, stats)
+            self._last_endpoint = path
             _validate_search_page(body, index)
             stats.pages += 1
             stats.tweets += len(body.get("data") or [])
@@ -190,15 +201,17 @@ class XApiClient(ConfigurableResource):
                 )
             seen_tokens.add(token)
 
-    def search_recent(self, query: str, start_time: datetime, end_time: datetime) -> SearchResult:
-        """Every page of a recent search, collected (small searches and tests; the assets stream)."""
+    def search_recent(
+        self, query: str, start_time: datetime, end_time: datetime, endpoint: str = "recent"
+    ) -> SearchResult:
+        """Every page of a search, collected (small searches and tests; the assets stream)."""
         result = SearchResult(query=query, start_time=format_api_time(start_time), end_time=format_api_time(end_time))
-        result.pages.extend(self.iter_search(query, start_time, end_time, result.stats))
+        result.pages.extend(self.iter_search(query, start_time, end_time, result.stats, endpoint))
         return result
 
     def rate_limit_budget(self) -> dict[str, float | None]:
-        """What the last answer said of the search window: requests left and the reset epoch."""
-        return dict(self._last_window.get(SEARCH_RECENT_PATH, {"remaining": None, "reset": None}))
+        """What the last search answer said of its window: requests left and the reset epoch."""
+        return dict(self._last_window.get(self._last_endpoint, {"remaining": None, "reset": None}))
 
     def user_by_username(self, username: str, stats: FetchStats | None = None) -> dict[str, Any]:
         """The user object of a handle (`id`, `name`, `username`, `created_at`)."""

@@ -24,8 +24,11 @@ from twitter_assets.simulator.search import SearchEngine
 from twitter_assets.simulator.validation import InvalidRequest, parse_search, parse_user_lookup
 
 SEARCH_PATH = "/2/tweets/search/recent"
+SEARCH_ALL_PATH = "/2/tweets/search/all"  # full-archive search: same contract, no 7-day limit
 USER_BY_USERNAME_PREFIX = "/2/users/by/username/"
-SEARCH, USERS = "search", "users"
+SEARCH, SEARCH_ALL, USERS = "search", "search_all", "users"
+# Full-archive search also allows at most one request per second (app-level), on top of its window.
+SEARCH_ALL_MIN_INTERVAL_S = 1.0
 STATUS_FAULTS = ("503", "500", "429", "usage_cap", "malformed")
 
 
@@ -59,6 +62,7 @@ class XApi:
         self._engine = SearchEngine(corpus)
         self._delivered = 0
         self._lock = threading.Lock()
+        self._last_archive_request: dict[str, float] = {}  # token -> epoch seconds
 
     def token_ok(self, authorization: str | None) -> bool:
         return _bearer(authorization) in self._tokens
@@ -80,20 +84,24 @@ class XApi:
         """Answer one API request; `fault` is one of STATUS_FAULTS taken from the fault plan."""
         token = _bearer(authorization)
         token_ok = token in self._tokens
-        endpoint = SEARCH if path == SEARCH_PATH else USERS if path.startswith(USER_BY_USERNAME_PREFIX) else None
+        endpoint = _endpoint(path)
         if endpoint is None or method != "GET":
             return Reply(404, contract.PAGE_NOT_FOUND, token_ok=token_ok)
         if fault is not None:
             return self._fault(fault, token, endpoint, reset_after, token_ok)
         if not token_ok:
             return Reply(401, contract.UNAUTHORIZED, self._limiter.peek(token, endpoint).headers())
+        if endpoint == SEARCH_ALL and not self._archive_pace_ok(token):
+            state = self._limiter.peek(token, endpoint)
+            reset = math.ceil(self._clock().timestamp() + SEARCH_ALL_MIN_INTERVAL_S)
+            return Reply(429, contract.TOO_MANY_REQUESTS, RateState(state.limit, 0, reset).headers(), token_ok)
         state = self._limiter.hit(token, endpoint)
         headers = state.headers()
         if not state.allowed:
             return Reply(429, contract.TOO_MANY_REQUESTS, headers, token_ok)
         try:
-            if endpoint == SEARCH:
-                return self._search(params, headers)
+            if endpoint in (SEARCH, SEARCH_ALL):
+                return self._search(params, headers, full_archive=endpoint == SEARCH_ALL)
             return self._user(unquote(path[len(USER_BY_USERNAME_PREFIX) :]), params, headers)
         except InvalidRequest as invalid:
             return Reply(400, contract.invalid_request(invalid.errors), headers, True)
@@ -111,11 +119,21 @@ class XApi:
         }[fault]
         return Reply(status, body, state.headers(), token_ok)
 
-    def _search(self, params: Mapping[str, str], headers: dict[str, str]) -> Reply:
+    def _archive_pace_ok(self, token: str) -> bool:
+        """Full-archive search's 1 request/s: False (a 429) when the previous one was under 1 s ago."""
+        now = self._clock().timestamp()
+        with self._lock:
+            last = self._last_archive_request.get(token)
+            if last is not None and now - last < SEARCH_ALL_MIN_INTERVAL_S:
+                return False
+            self._last_archive_request[token] = now
+            return True
+
+    def _search(self, params: Mapping[str, str], headers: dict[str, str], full_archive: bool = False) -> Reply:
         if self._usage_cap is not None and self._delivered >= self._usage_cap:
             return Reply(429, contract.USAGE_CAPPED, headers, True)
         corpus = self.corpus
-        request = parse_search(params, to_ms(self._clock()), corpus.user_by_id, corpus.recorded_query)
+        request = parse_search(params, to_ms(self._clock()), corpus.user_by_id, corpus.recorded_query, full_archive)
         body, delivered = self._engine.page(request)
         with self._lock:
             self._delivered += delivered
@@ -127,6 +145,14 @@ class XApi:
         if user is None:
             return Reply(200, contract.user_not_found(username), headers, True)
         return Reply(200, {"data": render_user(user, user_fields)}, headers, True)
+
+
+def _endpoint(path: str) -> str | None:
+    if path == SEARCH_PATH:
+        return SEARCH
+    if path == SEARCH_ALL_PATH:
+        return SEARCH_ALL
+    return USERS if path.startswith(USER_BY_USERNAME_PREFIX) else None
 
 
 def _bearer(authorization: str | None) -> str:

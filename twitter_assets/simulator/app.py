@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from twitter_assets.simulator.api import SEARCH, STATUS_FAULTS, USERS, Reply, XApi
+from twitter_assets.simulator.api import SEARCH, SEARCH_ALL, STATUS_FAULTS, USERS, Reply, XApi
 from twitter_assets.simulator.contract import PAGE_NOT_FOUND
 from twitter_assets.simulator.faults import FaultPlan
 from twitter_assets.simulator.ratelimit import RateLimiter
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/_simulator/"
 JSON_TYPE = "application/json; charset=utf-8"
 USERS_RATE_LIMIT = 300  # the real app-auth limit of users/by/username per 15 minutes
+FULL_ARCHIVE_RATE_LIMIT = 300  # the real app-level limit of search/all per 15 minutes (plus 1 request/s)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class SimulatorServer:
         usage_cap: int | None = None,
         clock: Callable[[], datetime] | None = None,
         users_rate_limit: int = USERS_RATE_LIMIT,
+        full_archive_rate_limit: int = FULL_ARCHIVE_RATE_LIMIT,
     ):
         if not is_loopback(host):
             raise ValueError(f"refusing to listen on {host!r}: the simulator only serves loopback addresses")
@@ -89,7 +91,9 @@ class SimulatorServer:
         self.clock = clock or _utc_now
         self.faults = FaultPlan()
         limiter = RateLimiter(
-            {SEARCH: rate_limit, USERS: users_rate_limit}, rate_window_seconds, lambda: self.clock().timestamp()
+            {SEARCH: rate_limit, SEARCH_ALL: full_archive_rate_limit, USERS: users_rate_limit},
+            rate_window_seconds,
+            lambda: self.clock().timestamp(),
         )
         self.api = XApi(corpus, bearer_tokens, limiter, usage_cap, self.clock)
         self._requested_port = port

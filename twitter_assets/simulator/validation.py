@@ -29,6 +29,9 @@ from twitter_assets.simulator.query import MAX_QUERY_LENGTH, Predicate, QuerySyn
 from twitter_assets.simulator.records import from_ms
 
 RECENT_WINDOW_MS = 7 * 86_400_000
+# Full-archive search: no 7-day limit; start_time down to 2006-03-21, 30 days back by default.
+FULL_ARCHIVE_START_MS = int(datetime(2006, 3, 21, tzinfo=timezone.utc).timestamp() * 1000)
+FULL_ARCHIVE_DEFAULT_MS = 30 * 86_400_000
 MIN_LAG_MS = 10_000  # end_time must be at least this far behind the request time
 DEFAULT_END_LAG_MS = 30_000
 MIN_RESULTS, MAX_RESULTS, DEFAULT_RESULTS = 10, 100, 10
@@ -152,8 +155,11 @@ def _parse_query(
     return matches
 
 
-def _parse_times(params: Mapping[str, str], now_ms: int, errors: list) -> tuple[int, int, int | None, int | None]:
+def _parse_times(
+    params: Mapping[str, str], now_ms: int, errors: list, full_archive: bool = False
+) -> tuple[int, int, int | None, int | None]:
     """(start_ms, end_ms, start as sent, end as sent); the sent values are what tokens bind to."""
+    earliest_ms = FULL_ARCHIVE_START_MS if full_archive else now_ms - RECENT_WINDOW_MS
     sent: dict[str, int | None] = {}
     for name in ("start_time", "end_time"):
         raw = params.get(name)
@@ -169,8 +175,8 @@ def _parse_times(params: Mapping[str, str], now_ms: int, errors: list) -> tuple[
         value = sent[name]
         if value is None:
             continue
-        if value < now_ms - RECENT_WINDOW_MS:
-            bound = _minute_ceiling(now_ms - RECENT_WINDOW_MS)
+        if value < earliest_ms:
+            bound = _minute_ceiling(earliest_ms)
             errors.append(
                 parameter_error({name: [raw]}, f"Invalid '{name}':'{raw}'. '{name}' must be on or after {bound}")
             )
@@ -190,7 +196,8 @@ def _parse_times(params: Mapping[str, str], now_ms: int, errors: list) -> tuple[
                 f"Invalid 'start_time':'{raw_start}'. 'start_time' must be before 'end_time':'{raw_end}'.",
             )
         )
-    start_ms = start if start is not None else now_ms - RECENT_WINDOW_MS
+    default_start_ms = now_ms - (FULL_ARCHIVE_DEFAULT_MS if full_archive else RECENT_WINDOW_MS)
+    start_ms = start if start is not None else default_start_ms
     end_ms = end if end is not None else now_ms - DEFAULT_END_LAG_MS
     return start_ms, end_ms, start, end
 
@@ -231,9 +238,14 @@ def _parse_max_results(params: Mapping[str, str], errors: list) -> int:
 
 
 def parse_search(
-    params: Mapping[str, str], now_ms: int, users: UserLookup, recorded_query: str | None = None
+    params: Mapping[str, str],
+    now_ms: int,
+    users: UserLookup,
+    recorded_query: str | None = None,
+    full_archive: bool = False,
 ) -> SearchRequest:
-    """Validate a recent-search request at `now_ms`; raises InvalidRequest with every problem."""
+    """Validate a recent-search (or, with `full_archive`, a full-archive search) request at `now_ms`;
+    raises InvalidRequest with every problem."""
     errors = _unknown_parameters(params, SEARCH_PARAMETERS)
     matches = _parse_query(params, users, recorded_query, errors)
     max_results = _parse_max_results(params, errors)
@@ -241,7 +253,7 @@ def parse_search(
     if "sort_order" in params and params["sort_order"] not in SORT_ORDERS:
         errors.append(_not_one_of("sort_order", params["sort_order"], SORT_ORDERS))
     since_id, until_id = _parse_id(params, "since_id", errors), _parse_id(params, "until_id", errors)
-    start_ms, end_ms, sent_start, sent_end = _parse_times(params, now_ms, errors)
+    start_ms, end_ms, sent_start, sent_end = _parse_times(params, now_ms, errors, full_archive)
     if errors or matches is None:  # no errors means the query compiled
         raise InvalidRequest(errors)
     query = params["query"]

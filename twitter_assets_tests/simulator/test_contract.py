@@ -1,6 +1,6 @@
 """The HTTP contract: auth, unknown paths, every 400 the real endpoint gives, users-by-username."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -44,7 +44,7 @@ def test_a_missing_or_wrong_token_is_401(simulator, token):
 
 
 def test_an_unknown_path_is_404(simulator):
-    response = get(simulator, "/2/tweets/search/all", {"query": "x"})
+    response = get(simulator, "/2/tweets/search/everything", {"query": "x"})
     assert response.status_code == 404
     assert response.json() == {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
 
@@ -242,3 +242,36 @@ def test_user_lookup_rejects_search_parameters(simulator):
 
 def test_yesterday_is_served_with_the_fixed_clock(clocked):
     assert get(clocked, SEARCH, search_params(YESTERDAY)).json()["meta"]["result_count"] == 10
+
+
+FULL_ARCHIVE = "/2/tweets/search/all"
+
+
+def test_full_archive_search_serves_old_days_with_the_same_contract(clocked):
+    old_day = (NOW - timedelta(days=400)).date()
+    response = get(clocked, FULL_ARCHIVE, search_params(old_day, max_results=100, **{"tweet.fields": "created_at"}))
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert page["meta"]["result_count"] == len(page["data"]) > 0
+    assert all(tweet["created_at"].startswith(old_day.isoformat()) for tweet in page["data"])
+    # Recent search refuses the same day, with the API's words.
+    assert get(clocked, SEARCH, search_params(old_day)).status_code == 400
+    # Before 2006-03-21 even full-archive search refuses it (a second later: 1 request/s).
+    clocked.clock.advance(seconds=1)
+    assert get(clocked, FULL_ARCHIVE, search_params(datetime(2006, 3, 1).date())).status_code == 400
+
+
+def test_full_archive_search_has_its_own_window_and_one_request_per_second(make_simulator):
+    clock = Clock()
+    server = make_simulator(clock=clock, rate_limit=1, full_archive_rate_limit=2)
+    day = (NOW - timedelta(days=3)).date()
+    assert get(server, SEARCH, search_params(day)).status_code == 200
+    assert get(server, SEARCH, search_params(day)).status_code == 429  # recent's window is spent...
+    first = get(server, FULL_ARCHIVE, search_params(day))
+    assert first.status_code == 200 and first.headers["x-rate-limit-limit"] == "2"  # ...not full-archive's
+    assert get(server, FULL_ARCHIVE, search_params(day)).status_code == 429  # under 1 s since the last
+    clock.advance(seconds=1)
+    assert get(server, FULL_ARCHIVE, search_params(day)).status_code == 200
+    clock.advance(seconds=1)
+    spent = get(server, FULL_ARCHIVE, search_params(day))
+    assert spent.status_code == 429 and spent.headers["x-rate-limit-remaining"] == "0"

@@ -1,0 +1,67 @@
+"""Is yesterday late? Gold's freshness policy (shown in the UI) and a check that yesterday landed.
+
+Yesterday's final fetch starts at 00:30 UTC (`conditions.FINALISE_CRON`) and silver and gold follow
+within minutes: gold is expected to materialize between 00:00 and 02:00 UTC every day
+(`FreshnessPolicy.cron`), else the UI marks it failing. The asset check `yesterday_landed` says the
+same about the data: it passes when yesterday's gold partition has been materialized after the day
+ended, and runs itself at 02:00 UTC through the automation sensor.
+"""
+
+from datetime import datetime, timedelta, timezone
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetKey,
+    AssetRecordsFilter,
+    AutomationCondition,
+    FreshnessPolicy,
+    asset_check,
+)
+
+from twitter_assets.partitions import day_bounds
+
+FRESHNESS_DEADLINE_CRON = "0 2 * * *"
+
+
+def freshness_policy_for(group: str) -> FreshnessPolicy | None:
+    """Gold carries the policy: it is what people read, and it is late whenever anything upstream is."""
+    if group != "gold":
+        return None
+    return FreshnessPolicy.cron(deadline_cron=FRESHNESS_DEADLINE_CRON, lower_bound_delta=timedelta(hours=2))
+
+
+def build_yesterday_landed_check(gold_key: AssetKey):
+    @asset_check(
+        asset=gold_key,
+        name="yesterday_landed",
+        description=(
+            "Yesterday's partition was materialized after the day ended (its final fetch went through "
+            "silver into gold). Runs at 02:00 UTC; fails (warning) when yesterday is late."
+        ),
+        automation_condition=AutomationCondition.cron_tick_passed(FRESHNESS_DEADLINE_CRON).since_last_handled()
+        & ~AutomationCondition.in_progress(),
+        blocking=False,
+    )
+    def yesterday_landed(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        now = datetime.now(timezone.utc)
+        yesterday = (now - timedelta(days=1)).date()
+        day_end = day_bounds(yesterday)[1]
+        records = context.instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=gold_key, asset_partitions=[yesterday.isoformat()]), limit=1
+        ).records
+        landed_at = datetime.fromtimestamp(records[0].timestamp, timezone.utc) if records else None
+        passed = landed_at is not None and landed_at >= day_end
+        return AssetCheckResult(
+            passed=passed,
+            severity=AssetCheckSeverity.WARN,
+            metadata={
+                "partition": yesterday.isoformat(),
+                "last_materialized": landed_at.isoformat() if landed_at else "never",
+                "expected_after": day_end.isoformat(),
+            },
+            description=None if passed else f"gold for {yesterday} has not been rebuilt since the day ended",
+        )
+
+    return yesterday_landed

@@ -1,0 +1,143 @@
+"""The automation conditions on a real temporary instance, against real runs on the simulator:
+what each tick requests (evaluate_automation_conditions), with the cursor carried between ticks."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from dagster import AssetKey, AssetSelection, evaluate_automation_conditions, materialize
+
+from twitter_assets.definitions import build_assets, build_definitions
+from twitter_assets.partitions import default_partitions_start
+from twitter_assets.sources import Source
+
+SOURCES = (Source(name="aluraonline", query="AluraOnline", account="AluraOnline"),)
+RAW = AssetKey(["raw", "aluraonline"])
+DOWNSTREAM = AssetSelection.groups("silver", "gold")
+
+
+def requested(result) -> dict[str, list[str]]:
+    """Asset (or check) -> the partition keys requested this tick, oldest first."""
+    out = {}
+    for item in result.results:
+        if item.true_subset.size:
+            name = item.key.to_user_string()
+            out[name] = (
+                sorted(item.true_subset.expensively_compute_partition_keys()) if item.true_subset.is_partitioned else []
+            )
+    return out
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@pytest.fixture
+def window(now) -> list[date]:
+    """The complete days the recent-search window reaches, oldest (partial) first."""
+    first = default_partitions_start(now)
+    return [first + timedelta(days=n) for n in range((now.date() - first).days)]
+
+
+def keys(days) -> list[str]:
+    return [day.isoformat() for day in days]
+
+
+def test_gap_filler_requests_missing_and_failed_days_oldest_first_and_leaves_finished_ones(
+    pipeline, make_x_api, now, window
+):
+    defs = build_definitions(SOURCES, pipeline.x_api, pipeline.lake)
+    finished, failed = window[2:4], window[4]
+    pipeline.backfill(finished[0], finished[-1])  # landed and complete, through gold
+    failure = materialize(
+        build_assets(SOURCES),
+        resources={"x_api": make_x_api(bearer_token="wrong-token"), "lake": pipeline.lake},
+        instance=pipeline.instance,
+        partition_key=failed.isoformat(),
+        selection=[RAW],
+        raise_on_error=False,
+    )
+    assert not failure.success  # a 401: its latest attempt failed
+
+    first = evaluate_automation_conditions(defs, pipeline.instance, AssetSelection.assets(RAW), evaluation_time=now)
+    # missing days, oldest first; not the finished ones, not today, not the failed one (its retry is not due)
+    assert requested(first)["raw/aluraonline"] == keys([d for d in window if d not in finished and d != failed])
+
+    # After the next hourly retry tick, the failed day is due once; the same tick again asks nothing new.
+    later = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1, minutes=1)
+    second = evaluate_automation_conditions(
+        defs, pipeline.instance, AssetSelection.assets(RAW), evaluation_time=later, cursor=first.cursor
+    )
+    assert failed.isoformat() in requested(second)["raw/aluraonline"]
+    assert not set(keys(finished)) & set(requested(second)["raw/aluraonline"])
+    third = evaluate_automation_conditions(
+        defs,
+        pipeline.instance,
+        AssetSelection.assets(RAW),
+        evaluation_time=later + timedelta(seconds=30),
+        cursor=second.cursor,
+    )
+    assert failed.isoformat() not in requested(third).get("raw/aluraonline", [])  # bounded: not every tick
+
+
+def test_raw_landing_for_a_day_leads_to_silver_and_gold_for_that_day_and_nothing_else(pipeline, now, window):
+    defs = build_definitions(SOURCES, pipeline.x_api, pipeline.lake)
+    day = window[3]
+
+    def tick(cursor=None, seconds=0):
+        return evaluate_automation_conditions(
+            defs, pipeline.instance, DOWNSTREAM, evaluation_time=now + timedelta(seconds=seconds), cursor=cursor
+        )
+
+    first = tick()
+    assert requested(first) == {}  # nothing landed: nothing to build
+    pipeline.backfill(day, day, selection="raw")
+    second = tick(first.cursor, 30)
+    assert requested(second) == {
+        "silver/tweets": [day.isoformat()],
+        "silver/users": [day.isoformat()],
+        "gold/daily_interactions": [day.isoformat()],  # earlier gold days have no silver: not built
+    }
+    third = tick(second.cursor, 60)
+    assert requested(third) == {}  # requested once, not every tick
+
+    # Build it; then the next day lands: its silver and gold, and gold for the day before too, whose
+    # account-conversation counts can rise with the later replies (gold D reads silver D..D+6).
+    pipeline.backfill(day, day, selection=DOWNSTREAM)
+    fourth = tick(third.cursor, 90)
+    assert requested(fourth) == {}  # its own materialization does not trigger it again
+    pipeline.backfill(day + timedelta(days=1), day + timedelta(days=1), selection="raw")
+    fifth = tick(fourth.cursor, 120)
+    following = (day + timedelta(days=1)).isoformat()
+    assert requested(fifth) == {
+        "silver/tweets": [following],
+        "silver/users": [following],
+        "gold/daily_interactions": [day.isoformat(), following],
+    }
+    pipeline.backfill(day, day + timedelta(days=1), selection=DOWNSTREAM)
+    assert requested(tick(fifth.cursor, 150)) == {}
+
+
+def test_a_day_in_flight_is_not_requested_again(pipeline, simulator, now, window):
+    """While a run fetches a day (the simulator answers slowly), the gap filler skips it."""
+    import threading
+
+    from dagster import DagsterRunStatus
+
+    defs = build_definitions(SOURCES, pipeline.x_api, pipeline.lake)
+    day = window[-1]
+    simulator.faults.push("slow", seconds=4, path="/2/tweets/search/recent")
+    runner = threading.Thread(target=pipeline.backfill, args=(day, day, "raw"))
+    runner.start()
+    try:
+        while (
+            not pipeline.instance.get_runs_count() or pipeline.instance.get_runs()[0].status != DagsterRunStatus.STARTED
+        ):
+            runner.join(0.05)
+        in_flight = evaluate_automation_conditions(
+            defs, pipeline.instance, AssetSelection.assets(RAW), evaluation_time=now
+        )
+    finally:
+        runner.join()
+    assert day.isoformat() not in requested(in_flight)["raw/aluraonline"]
+    assert requested(in_flight)["raw/aluraonline"] == keys(window[:-1])
