@@ -97,6 +97,8 @@ def test_raw_landing_for_a_day_leads_to_silver_and_gold_for_that_day_and_nothing
         "silver/tweets": [day.isoformat()],
         "silver/users": [day.isoformat()],
         "gold/daily_interactions": [day.isoformat()],  # earlier gold days have no silver: not built
+        "gold/tweet_sentiment": [day.isoformat()],
+        "gold/daily_sentiment": [day.isoformat()],
     }
     third = tick(second.cursor, 60)
     assert requested(third) == {}  # requested once, not every tick
@@ -113,6 +115,8 @@ def test_raw_landing_for_a_day_leads_to_silver_and_gold_for_that_day_and_nothing
         "silver/tweets": [following],
         "silver/users": [following],
         "gold/daily_interactions": [day.isoformat(), following],
+        "gold/tweet_sentiment": [following],  # a tweet's sentiment depends on that tweet alone
+        "gold/daily_sentiment": [following],
     }
     pipeline.backfill(day, day + timedelta(days=1), selection=DOWNSTREAM)
     assert requested(tick(fifth.cursor, 150)) == {}

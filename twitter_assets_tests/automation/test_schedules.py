@@ -8,7 +8,14 @@ def test_the_automation_replaces_the_schedule_and_keeps_the_manual_daily_refresh
     assert defs.resolve_sensor_def("alert_on_run_failure").default_status.value == "RUNNING"
     job = defs.resolve_job_def("daily_refresh")
     keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
-    assert keys == {"raw/aluraonline", "silver/tweets", "silver/users", "gold/daily_interactions"}
+    assert keys == {
+        "raw/aluraonline",
+        "silver/tweets",
+        "silver/users",
+        "gold/daily_interactions",
+        "gold/tweet_sentiment",
+        "gold/daily_sentiment",
+    }
 
 
 def test_every_asset_gets_its_layer_condition_and_gold_a_freshness_policy():
