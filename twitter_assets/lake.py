@@ -21,6 +21,7 @@ external contract (`silver.tweets`...) as views over the same files for notebook
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -127,6 +128,7 @@ class Lake(ConfigurableResource):
     duckdb_memory_limit: str = "1GB"
 
     _fs: Any = PrivateAttr(default=None)
+    _fs_pid: int = PrivateAttr(default=0)
 
     # ---- where things are ------------------------------------------------------------------------
     @property
@@ -150,16 +152,12 @@ class Lake(ConfigurableResource):
 
     @property
     def fs(self) -> fsspec.AbstractFileSystem:
-        if self._fs is None:
+        if self._fs is None or (not self.is_local and self._fs_pid != os.getpid()):
+            self._fs_pid = os.getpid()  # a forked step process gets its own client (event loop, sockets)
             if self.is_local:
                 self._fs = fsspec.filesystem("file")
             else:
-                protocol = self.root.split("://", 1)[0]
-                options: dict[str, Any] = {}
-                endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-                if protocol == "s3" and endpoint:
-                    options["endpoint_url"] = endpoint
-                self._fs = fsspec.filesystem(protocol, **options)
+                self._fs = _object_store(self.root.split("://", 1)[0])
         return self._fs
 
     def path(self, *parts: str) -> str:
@@ -257,8 +255,8 @@ class Lake(ConfigurableResource):
                 for number, page in enumerate(self.iter_raw_pages(source, day, manifest), start=1):
                     writer.add(number, page)
                 local_tweets, local_users = writer.close()
-                self._publish(local_users, users)
-                self._publish(local_tweets, tweets)
+                self._publish(local_users, users, immutable=True)
+                self._publish(local_tweets, tweets, immutable=True)
         return tweets, users
 
     def archive_raw_day(self, source: str, day: date, label: str) -> str:
@@ -313,7 +311,7 @@ class Lake(ConfigurableResource):
             db.execute(f"SET temp_directory = {sql_string(tempfile.gettempdir() + '/twitter-duckdb')}")
             db.execute("SET TimeZone = 'UTC'")
             if not self.is_local:
-                db.register_filesystem(self.fs)
+                db.register_filesystem(_PinnedObjects(self.fs))
             present = set()
             for table in PARTITIONED_TABLES:
                 files = self.partition_files(table)
@@ -348,6 +346,8 @@ class Lake(ConfigurableResource):
         for our own writers and skip for foreign readers: the data is in the files either way, and
         the next write tries again. Returns whether the views were published.
         """
+        if not self.is_local:  # no database file on an object store: `connect()` builds the views
+            return False
         lock = FileLock(str(self.database_path) + ".lock")
         try:
             lock.acquire(timeout=self.lock_timeout_seconds)
@@ -395,8 +395,13 @@ class Lake(ConfigurableResource):
         scratch.mkdir(parents=True, exist_ok=True)
         return str(scratch)
 
-    def _publish(self, local: str | Path, target: str) -> None:
-        """Move a finished local file to its place in one step (rename, or one object PUT)."""
+    def _publish(self, local: str | Path, target: str, *, immutable: bool = False) -> None:
+        """Move a finished local file to its place in one step (rename, or one object PUT).
+
+        On an object store the object appears whole or not at all (one PUT, or a multipart upload
+        that becomes visible when completed). `immutable`: the name is derived from the content (a
+        checksum), so it is written only if absent (`If-None-Match: *`); finding it there is success.
+        """
         if self.is_local:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             with open(local, "rb+") as stream:
@@ -405,8 +410,39 @@ class Lake(ConfigurableResource):
                 os.replace(local, target)
             except OSError:  # another filesystem (a scratch dir elsewhere): copy beside, then rename
                 _atomic_local_copy(Path(local), Path(target))
+        elif immutable:
+            try:
+                self.fs.put_file(str(local), target, mode="create")
+            except OSError as exc:
+                if not _precondition_failed(exc):
+                    raise
         else:
             self.fs.put_file(str(local), target)
+
+    def _commit_manifest(self, path: str, data: bytes, attempts: int = 20) -> dict[str, Any] | None:
+        """Object store: write a day's manifest only over the version it read (`If-Match` its ETag,
+        `If-None-Match: *` when there was none); a concurrent commit in between makes it read again.
+        Returns the manifest it replaced, whose files the caller may then remove. No lock: S3 decides."""
+        for _ in range(attempts):
+            try:
+                etag = self.fs.info(path)["ETag"]
+            except FileNotFoundError:
+                etag = None
+            previous = None
+            if etag is not None:
+                try:
+                    previous = json.loads(self.fs.cat_file(path))
+                except FileNotFoundError:  # deleted since: try again
+                    continue
+            condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
+            try:
+                self.fs.pipe_file(path, data, **condition)
+            except (OSError, FileNotFoundError) as exc:
+                if _precondition_failed(exc):
+                    continue
+                raise
+            return previous
+        raise LakeError(f"{path}: {attempts} concurrent commits in a row replaced it while committing")
 
 
 class RawLanding:
@@ -453,12 +489,16 @@ class RawLanding:
             "pagination_tokens": self.pagination_tokens,
         }
         previous = self.lake.read_manifest(self.source, self.day)
-        self.lake._publish(self._pages_path, f"{directory}/{names['pages']}")
-        self.lake._publish(tweets_local, f"{directory}/{names['tweets']}")
-        self.lake._publish(users_local, f"{directory}/{names['users']}")
-        manifest_local = self._scratch / "manifest.json"
-        manifest_local.write_bytes(_manifest_bytes(manifest))
-        self.lake._publish(manifest_local, self.lake.raw_manifest_path(self.source, self.day))
+        self.lake._publish(self._pages_path, f"{directory}/{names['pages']}", immutable=True)
+        self.lake._publish(tweets_local, f"{directory}/{names['tweets']}", immutable=True)
+        self.lake._publish(users_local, f"{directory}/{names['users']}", immutable=True)
+        if self.lake.is_local:
+            manifest_local = self._scratch / "manifest.json"
+            manifest_local.write_bytes(_manifest_bytes(manifest))
+            self.lake._publish(manifest_local, self.lake.raw_manifest_path(self.source, self.day))
+        else:
+            manifest_path = self.lake.raw_manifest_path(self.source, self.day)
+            previous = self.lake._commit_manifest(manifest_path, _manifest_bytes(manifest))
         self._remove_scratch()
         self._remove_unreferenced(previous, set(names.values()))
         return manifest
@@ -577,6 +617,115 @@ def _migrate_legacy_tables(lake: Lake, db: duckdb.DuckDBPyConnection) -> None:
                 lake._publish(local, path)
         db.execute(f"DROP TABLE {table}")
         log.info(f"migrated {table}: {frame.num_rows} rows into {len(keys)} partition files of {target}")
+
+
+class _PinnedObjects(fsspec.AbstractFileSystem):
+    """What DuckDB reads `s3://` through, one per `Lake.connect()`: each object is pinned to the
+    version it first saw (ETag and size from one HEAD), so a partition replaced during a query can
+    never be read as the old size/footer with the new bytes (DuckDB asks the size, the footer and the
+    row groups in separate requests). Objects up to `WHOLE_BYTES` are fetched whole, in one GET, on
+    first use: a reader sees the old object or the new one, never an error. Larger ones are read by
+    ranges with `If-Match: <ETag>`: one replaced mid-query fails the query (run it again) instead of
+    mixing versions."""
+
+    protocol = ("s3", "s3a")
+    WHOLE_BYTES = 16 << 20
+    WHOLE_BUDGET = 512 << 20
+
+    def __init__(self, store: fsspec.AbstractFileSystem):
+        super().__init__(skip_instance_cache=True)
+        self.store = store
+        self._pins: dict[str, dict[str, Any]] = {}
+        self._whole: dict[str, bytes] = {}
+        self._whole_total = 0
+
+    @classmethod
+    def _strip_protocol(cls, path):
+        path = path[0] if isinstance(path, list) else path
+        return str(path).split("://", 1)[-1].rstrip("/")
+
+    def _pin(self, path: str) -> dict[str, Any]:
+        path = self._strip_protocol(path)
+        if path not in self._pins:
+            for _ in range(10):
+                with self.store.open(path, "rb") as stream:  # one HEAD; its reads carry If-Match
+                    info = dict(stream.details)
+                    if info["size"] > self.WHOLE_BYTES or self._whole_total + info["size"] > self.WHOLE_BUDGET:
+                        break
+                    try:
+                        self._whole[path] = stream.read()
+                    except OSError:  # replaced between the HEAD and the GET: pin the new one
+                        continue
+                    self._whole_total += info["size"]
+                    break
+            self._pins[path] = info
+        return self._pins[path]
+
+    def _open(self, path, mode="rb", **kwargs):
+        if "r" not in mode:
+            raise LakeError("the lake's DuckDB connection only reads objects")
+        info = self._pin(path)
+        path = self._strip_protocol(path)
+        if path in self._whole:
+            return io.BytesIO(self._whole[path])
+        stream = self.store.open(path, "rb", size=info["size"], cache_type="readahead")
+        stream.details = info
+        stream.read_kw = {**getattr(stream, "read_kw", {}), "IfMatch": info["ETag"]}
+        return stream
+
+    def open(self, path, mode="rb", **kwargs):
+        return self._open(path, mode, **kwargs)
+
+    def info(self, path, **kwargs):
+        return self._pin(path)
+
+    def size(self, path):
+        return self._pin(path)["size"]
+
+    def modified(self, path):
+        return self._pin(path).get("LastModified")
+
+    def exists(self, path, **kwargs):
+        return self._strip_protocol(path) in self._pins or self.store.exists(path)
+
+    def ls(self, path, detail=True, **kwargs):
+        return self.store.ls(path, detail=detail, **kwargs)
+
+    def glob(self, path, **kwargs):
+        path = self._strip_protocol(path)
+        if not any(char in path for char in "*?["):  # the listed files themselves: no LIST request
+            return [path] if path in self._pins or self.store.exists(path) else []
+        return self.store.glob(path, **kwargs)
+
+
+def _object_store(protocol: str) -> fsspec.AbstractFileSystem:
+    """The fsspec filesystem of a remote root. `s3://`: s3fs (the `s3` extra) with the standard AWS
+    variables (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, keys, `AWS_DEFAULT_REGION`), and no
+    listing cache: other workers add and replace objects, so every listing asks the store."""
+    if protocol not in ("s3", "s3a"):
+        return fsspec.filesystem(protocol, skip_instance_cache=True)
+    try:
+        import s3fs
+    except ImportError as exc:  # pragma: no cover - the extra is missing
+        raise LakeError("an s3:// lake root needs s3fs: pip install -e '.[s3]'") from exc
+    options: dict[str, Any] = {"use_listings_cache": False, "skip_instance_cache": True}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        options["endpoint_url"] = endpoint
+    return s3fs.S3FileSystem(**options)
+
+
+def _precondition_failed(exc: BaseException) -> bool:
+    """Whether an object-store write was refused by its condition (HTTP 412, `If-None-Match`/`If-Match`)."""
+    while exc is not None:
+        response = getattr(exc, "response", None)
+        if isinstance(response, dict):
+            error = response.get("Error") or {}
+            status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+            if error.get("Code") in ("PreconditionFailed", "412") or status == 412:
+                return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _manifest_bytes(manifest: dict[str, Any]) -> bytes:
