@@ -27,6 +27,8 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -290,14 +292,22 @@ class Lake(ConfigurableResource):
 
     def partition_files(self, table: str, days: tuple[date, date] | None = None) -> list[str]:
         """The table's partition files (optionally of days `first..last`), sorted."""
-        layer, name = check_table(table).split(".")
-        files = sorted(self.fs.glob(self.path(layer, name, "source=*", "day=*", PARTITION_FILE)))
-        if not self.is_local:
-            files = [f"{self.root.split('://', 1)[0]}://{f}" if "://" not in f else f for f in files]
+        files = sorted(self._list_partitions(table))
         if days is not None:
             first, last = (d.isoformat() for d in days)
             files = [f for f in files if first <= f.rsplit("/day=", 1)[1][:10] <= last]
         return files
+
+    def _list_partitions(self, table: str) -> dict[str, dict[str, Any]]:
+        """{path: details} of the table's partition files; remote paths as `<protocol>://` URLs with
+        the listing's ETag and size (one LIST request per table)."""
+        layer, name = check_table(table).split(".")
+        pattern = self.path(layer, name, "source=*", "day=*", PARTITION_FILE)
+        if self.is_local:
+            return {path: {} for path in self.fs.glob(pattern)}
+        protocol = self.root.split("://", 1)[0]
+        found = self.fs.glob(pattern, detail=True)
+        return {(f if "://" in f else f"{protocol}://{f}"): details for f, details in found.items()}
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -310,11 +320,13 @@ class Lake(ConfigurableResource):
         try:
             db.execute(f"SET temp_directory = {sql_string(tempfile.gettempdir() + '/twitter-duckdb')}")
             db.execute("SET TimeZone = 'UTC'")
+            listings = {table: self._list_partitions(table) for table in PARTITIONED_TABLES}
             if not self.is_local:
-                db.register_filesystem(_PinnedObjects(self.fs))
+                listed = {path.split("://", 1)[1]: info for found in listings.values() for path, info in found.items()}
+                db.register_filesystem(self._reader_filesystem(listed))
             present = set()
             for table in PARTITIONED_TABLES:
-                files = self.partition_files(table)
+                files = sorted(listings[table])
                 if files:
                     listed = ", ".join(sql_string(f) for f in files)
                     db.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}")
@@ -324,6 +336,10 @@ class Lake(ConfigurableResource):
             yield db
         finally:
             db.close()
+
+    def _reader_filesystem(self, listed: dict[str, dict[str, Any]]) -> fsspec.AbstractFileSystem:
+        """What one DuckDB connection reads remote objects through (each pinned to one version)."""
+        return _PinnedObjects(self.fs, listed)
 
     # ---- the published catalog (twitter.duckdb) --------------------------------------------------
     def _ensure_catalog(self, table: str) -> None:
@@ -619,25 +635,56 @@ def _migrate_legacy_tables(lake: Lake, db: duckdb.DuckDBPyConnection) -> None:
         log.info(f"migrated {table}: {frame.num_rows} rows into {len(keys)} partition files of {target}")
 
 
+class _ObjectCache:
+    """Whole small objects of this process by (path, ETag), least recently used out first: an object
+    that has not changed is downloaded once per process, not once per query (S3 charges per request
+    and a query over the lake touches every partition's footer)."""
+
+    def __init__(self, budget: int):
+        self.budget, self.total = budget, 0
+        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: str, etag: str) -> bytes | None:
+        with self._lock:
+            data = self._items.get((path, etag))
+            if data is not None:
+                self._items.move_to_end((path, etag))
+            return data
+
+    def put(self, path: str, etag: str, data: bytes) -> None:
+        if len(data) > self.budget:
+            return
+        with self._lock:
+            if (path, etag) not in self._items:
+                self._items[(path, etag)] = data
+                self.total += len(data)
+            while self.total > self.budget:
+                _, dropped = self._items.popitem(last=False)
+                self.total -= len(dropped)
+
+
+_OBJECTS = _ObjectCache(budget=int(os.environ.get("TWITTER_LAKE_OBJECT_CACHE_MB", "128")) << 20)
+
+
 class _PinnedObjects(fsspec.AbstractFileSystem):
-    """What DuckDB reads `s3://` through, one per `Lake.connect()`: each object is pinned to the
-    version it first saw (ETag and size from one HEAD), so a partition replaced during a query can
-    never be read as the old size/footer with the new bytes (DuckDB asks the size, the footer and the
-    row groups in separate requests). Objects up to `WHOLE_BYTES` are fetched whole, in one GET, on
-    first use: a reader sees the old object or the new one, never an error. Larger ones are read by
-    ranges with `If-Match: <ETag>`: one replaced mid-query fails the query (run it again) instead of
-    mixing versions."""
+    """What DuckDB reads `s3://` through, one per `Lake.connect()`. DuckDB asks an object's size, its
+    footer and its row groups in separate calls; an object replaced in between must not be read as
+    the old size with the new bytes. So each object is pinned, on first use in the connection, to one
+    version: objects up to `WHOLE_BYTES` are taken whole (one GET, or this process's copy of the
+    ETag the listing named), so a reader sees the old object or the new one, never an error. Larger
+    ones are read by ranges with `If-Match: <ETag>`: one replaced mid-query fails the query (run it
+    again) instead of mixing versions."""
 
     protocol = ("s3", "s3a")
     WHOLE_BYTES = 16 << 20
-    WHOLE_BUDGET = 512 << 20
 
-    def __init__(self, store: fsspec.AbstractFileSystem):
+    def __init__(self, store: fsspec.AbstractFileSystem, listed: dict[str, dict[str, Any]] | None = None):
         super().__init__(skip_instance_cache=True)
         self.store = store
+        self._listed = dict(listed or {})  # path -> LIST details (ETag, size) of this connection's views
         self._pins: dict[str, dict[str, Any]] = {}
         self._whole: dict[str, bytes] = {}
-        self._whole_total = 0
 
     @classmethod
     def _strip_protocol(cls, path):
@@ -646,20 +693,31 @@ class _PinnedObjects(fsspec.AbstractFileSystem):
 
     def _pin(self, path: str) -> dict[str, Any]:
         path = self._strip_protocol(path)
-        if path not in self._pins:
-            for _ in range(10):
-                with self.store.open(path, "rb") as stream:  # one HEAD; its reads carry If-Match
-                    info = dict(stream.details)
-                    if info["size"] > self.WHOLE_BYTES or self._whole_total + info["size"] > self.WHOLE_BUDGET:
-                        break
+        if path in self._pins:
+            return self._pins[path]
+        listed = self._listed.get(path)
+        if listed is not None and listed.get("ETag"):
+            cached = _OBJECTS.get(path, listed["ETag"])
+            if cached is not None:
+                self._whole[path] = cached
+                self._pins[path] = {**listed, "size": len(cached)}
+                return self._pins[path]
+        for _ in range(10):
+            with self.store.open(path, "rb") as stream:  # one HEAD; its reads carry If-Match
+                info = dict(stream.details)
+                if info["size"] > self.WHOLE_BYTES:
+                    break
+                cached = _OBJECTS.get(path, info["ETag"])
+                if cached is None:
                     try:
-                        self._whole[path] = stream.read()
+                        cached = stream.read()
                     except OSError:  # replaced between the HEAD and the GET: pin the new one
                         continue
-                    self._whole_total += info["size"]
-                    break
-            self._pins[path] = info
-        return self._pins[path]
+                    _OBJECTS.put(path, info["ETag"], cached)
+                self._whole[path] = cached
+                break
+        self._pins[path] = info
+        return info
 
     def _open(self, path, mode="rb", **kwargs):
         if "r" not in mode:
@@ -686,15 +744,16 @@ class _PinnedObjects(fsspec.AbstractFileSystem):
         return self._pin(path).get("LastModified")
 
     def exists(self, path, **kwargs):
-        return self._strip_protocol(path) in self._pins or self.store.exists(path)
+        path = self._strip_protocol(path)
+        return path in self._pins or path in self._listed or self.store.exists(path)
 
     def ls(self, path, detail=True, **kwargs):
         return self.store.ls(path, detail=detail, **kwargs)
 
     def glob(self, path, **kwargs):
         path = self._strip_protocol(path)
-        if not any(char in path for char in "*?["):  # the listed files themselves: no LIST request
-            return [path] if path in self._pins or self.store.exists(path) else []
+        if not any(char in path for char in "*?["):  # the listed files themselves: no request
+            return [path] if self.exists(path) else []
         return self.store.glob(path, **kwargs)
 
 
