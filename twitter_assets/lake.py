@@ -54,6 +54,7 @@ PARTITION_FILE = "part.parquet"
 LEGACY_PAGES_FILE = "pages.ndjson"
 
 _SLUG_RE = re.compile(r"^[a-z0-9_]+$")
+_PARTITION_KEY_RE = re.compile(r"^([a-z][a-z0-9_]*)/source=[a-z0-9_]+/day=\d{4}-\d{2}-\d{2}/part\.parquet$")
 _TABLE_RE = re.compile(r"^(silver|gold)\.[a-z][a-z0-9_]*$")
 
 # Tables stored as one Parquet file per (source, day). Adding one here is all a new table needs.
@@ -309,6 +310,24 @@ class Lake(ConfigurableResource):
         found = self.fs.glob(pattern, detail=True)
         return {(f if "://" in f else f"{protocol}://{f}"): details for f, details in found.items()}
 
+    def _list_all_partitions(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """{table: {path: details}} for every table; remote: one LIST per layer, not one per table."""
+        if self.is_local:
+            return {table: self._list_partitions(table) for table in PARTITIONED_TABLES}
+        protocol = self.root.split("://", 1)[0]
+        found: dict[str, dict[str, dict[str, Any]]] = {table: {} for table in PARTITIONED_TABLES}
+        for layer in sorted({table.split(".")[0] for table in PARTITIONED_TABLES}):
+            try:
+                listed = self.fs.find(self.path(layer), detail=True)
+            except FileNotFoundError:
+                continue
+            prefix = self.path(layer).split("://", 1)[1] + "/"
+            for path, details in listed.items():
+                match = _PARTITION_KEY_RE.match(path.split("://", 1)[-1].removeprefix(prefix))
+                if match and f"{layer}.{match.group(1)}" in found:
+                    found[f"{layer}.{match.group(1)}"][f"{protocol}://{path.split('://', 1)[-1]}"] = details
+        return found
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """An in-memory DuckDB with every table of the lake as a view over its partition files.
@@ -320,7 +339,7 @@ class Lake(ConfigurableResource):
         try:
             db.execute(f"SET temp_directory = {sql_string(tempfile.gettempdir() + '/twitter-duckdb')}")
             db.execute("SET TimeZone = 'UTC'")
-            listings = {table: self._list_partitions(table) for table in PARTITIONED_TABLES}
+            listings = self._list_all_partitions()
             if not self.is_local:
                 listed = {path.split("://", 1)[1]: info for found in listings.values() for path, info in found.items()}
                 db.register_filesystem(self._reader_filesystem(listed))
