@@ -38,8 +38,11 @@ $(DIST_STAMP): setup.py $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,distributed]"
 	touch $(DIST_STAMP)
 
+## The distributed run's lake: s3 (the moto server, default) or local (a directory shared by the workers).
+TWITTER_DISTRIBUTED_LAKE ?= s3
+
 test-distributed: install-distributed
-	$(VENV)/bin/pytest -m distributed twitter_assets_tests/distributed
+	TWITTER_DISTRIBUTED_LAKE=$(TWITTER_DISTRIBUTED_LAKE) $(VENV)/bin/pytest -m distributed twitter_assets_tests/distributed
 
 ## The Dagster UI on http://127.0.0.1:3000 against the simulator, with the demo's environment.
 dev: install

