@@ -20,6 +20,7 @@ external contract (`silver.tweets`...) as views over the same files for notebook
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import io
 import json
@@ -84,6 +85,12 @@ DERIVED_VIEWS = {
 }
 # Bumped whenever the view definitions change, so `twitter.duckdb` is republished once.
 CATALOG_VERSION = 2
+
+
+# The connection a `with lake.connect():` block has open in this thread (see `Lake.connect`).
+_ACTIVE_CONNECTION: contextvars.ContextVar[tuple[str, duckdb.DuckDBPyConnection] | None] = contextvars.ContextVar(
+    "twitter_lake_connection", default=None
+)
 
 
 class LakeError(RuntimeError):
@@ -333,9 +340,16 @@ class Lake(ConfigurableResource):
         """An in-memory DuckDB with every table of the lake as a view over its partition files.
 
         Tables with no file yet are absent (a query names them -> a clear CatalogException). No
-        lock is taken: files are replaced atomically, and this connection writes nothing.
+        lock is taken: files are replaced atomically, and this connection writes nothing. Inside
+        `with lake.connect():` further `connect()` calls of the same lake reuse the open connection
+        (a check step judging many days lists the files once, not once per day and check).
         """
+        active = _ACTIVE_CONNECTION.get()
+        if active is not None and active[0] == self.base:
+            yield active[1]
+            return
         db = duckdb.connect(config={"memory_limit": self.duckdb_memory_limit})
+        token = None
         try:
             db.execute(f"SET temp_directory = {sql_string(tempfile.gettempdir() + '/twitter-duckdb')}")
             db.execute("SET TimeZone = 'UTC'")
@@ -352,8 +366,11 @@ class Lake(ConfigurableResource):
                     db.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)")
                     present.add(table)
             _create_derived_views(db, present)
+            token = _ACTIVE_CONNECTION.set((self.base, db))
             yield db
         finally:
+            if token is not None:
+                _ACTIVE_CONNECTION.reset(token)
             db.close()
 
     def _reader_filesystem(self, listed: dict[str, dict[str, Any]]) -> fsspec.AbstractFileSystem:

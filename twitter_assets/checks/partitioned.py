@@ -114,20 +114,31 @@ def build_layer_checks(name: str, asset: AssetKey, checks: Sequence[DayCheck]) -
     @multi_asset_check(specs=specs, name=name, can_subset=True, description=f"Checks of {asset.to_user_string()}.")
     def _layer_checks(context: AssetCheckExecutionContext, lake: Lake) -> Iterator[AssetCheckResult]:
         days = _days_to_judge(context, asset)
-        for key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
-            check = by_key[key]
-            if not days:
-                yield AssetCheckResult(
-                    asset_key=asset,
-                    check_name=check.name,
-                    passed=False,
-                    severity=AssetCheckSeverity.WARN,
-                    description=f"cannot judge: {asset.to_user_string()} has no materialized partition yet",
-                )
-                continue
-            yield _judge_days(context, asset, check, days, lambda day, c=check: safe_judge(c.judge, lake, day))
+        with lake.connect():  # one listing of the lake for every day and check of the step
+            yield from _judge_selected(context, asset, by_key, days, lake)
 
     return _layer_checks
+
+
+def _judge_selected(
+    context: AssetCheckExecutionContext,
+    asset: AssetKey,
+    by_key: Mapping[AssetCheckKey, DayCheck],
+    days: Sequence[str],
+    lake: Lake,
+) -> Iterator[AssetCheckResult]:
+    for key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
+        check = by_key[key]
+        if not days:
+            yield AssetCheckResult(
+                asset_key=asset,
+                check_name=check.name,
+                passed=False,
+                severity=AssetCheckSeverity.WARN,
+                description=f"cannot judge: {asset.to_user_string()} has no materialized partition yet",
+            )
+            continue
+        yield _judge_days(context, asset, check, days, lambda day, c=check: safe_judge(c.judge, lake, day))
 
 
 def _days_to_judge(context: AssetCheckExecutionContext, asset: AssetKey) -> list[str]:
