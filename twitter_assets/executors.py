@@ -5,7 +5,8 @@ the steps of a run anyway (one API fetch, one lake writer at a time) and the wor
 threads, so a process per step would only add imports: one partition through every asset and check
 took 28 s in-process against 63 s with a process per step on the same (busy) machine.
 `TWITTER_EXECUTOR=multiprocess`: Dagster's multiprocess executor, each step a process forked from a
-server that has already imported the code location (isolation at a lower start cost). `TWITTER_EXECUTOR=celery`: `dagster-celery`'s executor,
+server that has already imported the code location (isolation at a lower start cost).
+`TWITTER_EXECUTOR=celery`: `dagster-celery`'s executor,
 every step a Celery task picked up by a worker (`dagster-celery worker start`), possibly on another
 machine. `TWITTER_EXECUTOR=k8s`: `dagster-k8s`'s `k8s_job_executor`, every step a Kubernetes Job.
 The run process only orchestrates: it claims the step's pool slot (`x_api`, `lake_duckdb`)
