@@ -111,8 +111,9 @@ def test_distributed_backfill_passes_every_check(distributed):
         assert run.status == DagsterRunStatus.SUCCESS
         verdicts = run_check_evaluations(instance, run.run_id)
     assert not failed_evaluations(verdicts)
-    # 4 raw checks per source (2 sources), 5+2 silver, 2 gold, 3 schema-change checks, 4 sentiment checks
-    assert len({(v.asset_key, v.check_name) for v in verdicts}) == 24
+    # 4 raw checks per source (2 sources), 5+2 silver, 2 gold, 4 sentiment, 3 schema-change checks and
+    # gold's yesterday_landed
+    assert len({(v.asset_key, v.check_name) for v in verdicts}) == 25
 
 
 def test_silver_and_gold_equal_the_embedded_default(distributed, embedded):
