@@ -148,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "model_version": MODEL_VERSION,
         "labels": LABELS,
-        "classifier": f"NB-LR one-vs-rest (NB log-count ratio scaling, alpha={NB_ALPHA}), logistic regression C={DEFAULT_C}, idf={USE_IDF}",
+        "classifier": (
+            f"NB-LR one-vs-rest (NB log-count ratio scaling, alpha={NB_ALPHA}), "
+            f"logistic regression C={DEFAULT_C}, idf={USE_IDF}"
+        ),
         "training_data": "XLM-T UMSAB Portuguese sentiment, train split (1,839 tweets), derived from TweetSentBR",
         "licence_note": (
             "Training data: Apache-2.0 (XLM-T UMSAB; the original tweets' own terms may apply). Only hashed-feature "
