@@ -14,6 +14,7 @@ from dagster import Definitions, EnvVar
 
 from twitter_assets.assets.gold import build_gold_assets
 from twitter_assets.assets.raw import build_raw_search_asset
+from twitter_assets.assets.report import build_report_assets
 from twitter_assets.assets.sentiment import build_sentiment_assets
 from twitter_assets.assets.silver import build_silver_assets
 from twitter_assets.automation.schedules import daily_refresh_job, daily_refresh_schedule
@@ -29,12 +30,13 @@ from twitter_assets.sources import Source, load_sources
 
 
 def build_assets(sources: Sequence[Source]) -> list:
-    """Every asset of the graph for these sources: one raw asset each, shared silver and gold."""
+    """Every asset of the graph for these sources: one raw asset each, shared silver, gold and report."""
     return [
         *(build_raw_search_asset(source) for source in sources),
         *build_silver_assets(sources),
         *build_gold_assets(),
         *build_sentiment_assets(),
+        *build_report_assets(),
     ]
 
 
