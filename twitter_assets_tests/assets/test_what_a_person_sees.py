@@ -50,7 +50,9 @@ def test_gold_charts_and_the_report_asset(pipeline):
     assert "Check verdicts" in page
 
 
-def test_a_twenty_page_fetch_logs_progress_with_the_rate_limit_budget(make_x_api, make_simulator, tmp_path, dagster_instance):
+def test_a_twenty_page_fetch_logs_progress_with_the_rate_limit_budget(
+    make_x_api, make_simulator, tmp_path, dagster_instance
+):
     lake, instance = Lake(root=str(tmp_path / "lake")), dagster_instance
     busy = make_simulator(SyntheticCorpus(account_username="AluraOnline", seed=7, daily_volume=600))
     x_api = make_x_api(simulator=busy, page_size=10)  # hundreds of tweets a day in pages of 10
