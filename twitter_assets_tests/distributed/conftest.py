@@ -236,3 +236,4 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("distributed figures")
         terminalreporter.write_line(f"written to {FIGURES_PATH.relative_to(harness.REPO_ROOT)}")
         terminalreporter.write_line(FIGURES_PATH.read_text())
+

@@ -181,10 +181,8 @@ def test_losing_a_worker_mid_step_still_ends_with_exact_tables(world, distribute
             verdicts = run_check_evaluations(instance, rerun.run_id)
         else:
             verdicts = run_check_evaluations(instance, run.run_id)
-    print(
-        f"\nworker loss: killed {victim} inside {step}; run {run.status.value}"  # noqa: T201
-        + (", the lost step was redelivered" if run.status == DagsterRunStatus.SUCCESS else ", re-run launched")
-    )
+    print(f"\nworker loss: killed {victim} inside {step}; run {run.status.value}"  # noqa: T201
+          + (", the lost step was redelivered" if run.status == DagsterRunStatus.SUCCESS else ", re-run launched"))
     assert (step, victim) in taken, "the killed worker was not the one running the step"
     assert not failed_evaluations(verdicts)
     assert_same_tables(distributed.lake, embedded.lake)

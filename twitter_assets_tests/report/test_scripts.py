@@ -28,9 +28,7 @@ def test_demo_echoes_landings_paging_and_failures_only():
 
 
 def test_dev_echoes_the_ui_url_and_errors_only():
-    serving = (
-        "2026-11-24 06:04:10 +0000 - dagster-webserver - INFO - Serving dagster-webserver on http://127.0.0.1:3000"
-    )
+    serving = "2026-11-24 06:04:10 +0000 - dagster-webserver - INFO - Serving dagster-webserver on http://127.0.0.1:3000"
     assert "http://127.0.0.1:3000" in dev.echo(serving)
     assert dev.echo("2026-11-24 06:03:55 +0000 - dagster - INFO - Launching Dagster services...") is None
     assert dev.echo("OSError: [Errno 98] Address already in use") is not None
