@@ -198,9 +198,14 @@ def _show_markdown(ui: Ui, label: str):
     """Open the `[Show Markdown]` dialog of the metadata row `label`; return the dialog."""
     row = ui.page.locator("tr").filter(has=ui.page.get_by_text(label, exact=True)).filter(has_text="[Show Markdown]")
     row.first.get_by_text("[Show Markdown]").click()
-    dialog = ui.page.get_by_role("dialog")
+    dialog = ui.page.get_by_role("dialog").filter(has_text=label)
     dialog.wait_for()
     return dialog
+
+
+def _close(dialog) -> None:
+    dialog.get_by_role("button", name="Close").click()
+    dialog.wait_for(state="detached")
 
 
 def test_the_gold_page_shows_the_chart_and_the_engagement_columns(ui):
@@ -215,7 +220,7 @@ def test_the_gold_page_shows_the_chart_and_the_engagement_columns(ui):
         500,
     ]
     ui.shot("02-gold-chart.png")
-    dialog.get_by_role("button", name="Close").click()
+    _close(dialog)
 
     dialog = _show_markdown(ui, "preview")
     header = dialog.locator("th").all_inner_texts()
@@ -223,7 +228,7 @@ def test_the_gold_page_shows_the_chart_and_the_engagement_columns(ui):
     rows = dialog.locator("tbody tr")
     assert rows.count() == DAYS
     ui.shot("03-gold-preview.png")
-    dialog.get_by_role("button", name="Close").click()
+    _close(dialog)
 
 
 PARTITION_FIGURES = """
@@ -290,7 +295,8 @@ def test_execute_all_on_a_checks_tab_does_not_fail(ui):
         time.sleep(1)
     assert status == "SUCCESS", f"run {run_id}: {status}; see build/test-ui/daemon.log"
     ui.open(f"/runs/{run_id}")
-    ui.page.get_by_text("Asset check 'reconciles_with_silver'", exact=False).first.wait_for()
+    ui.page.get_by_text("Success", exact=True).first.wait_for()
+    ui.page.get_by_text("ASSET_CHECK_EVALUATION", exact=True).first.wait_for()
     ui.shot("05-checks-run.png")
 
 
