@@ -63,7 +63,7 @@ def latest_check_verdicts(context: AssetExecutionContext) -> list[dict[str, obje
     except NotImplementedError:
         return []
     run_ids = {record.run_id for record in latest.values() if record is not None}
-    run_ids.add(context.run_id)
+    run_ids.add(context.run.run_id)
     verdicts = []
     for run_id in sorted(run_ids):
         evaluations = [e for e in run_check_evaluations(instance, run_id) if _newest(latest, e.asset_check_key, run_id)]
