@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install install-distributed demo test test-distributed dev clean
+.PHONY: install install-distributed install-ui demo test test-ui test-distributed dev clean
 
 install: $(STAMP)
 
@@ -43,6 +43,23 @@ TWITTER_DISTRIBUTED_LAKE ?= s3
 
 test-distributed: install-distributed
 	TWITTER_DISTRIBUTED_LAKE=$(TWITTER_DISTRIBUTED_LAKE) $(VENV)/bin/pytest -m distributed twitter_assets_tests/distributed
+
+## What a person sees: a 7-day backfill, then the Dagster UI (webserver + daemon) in headless Chromium:
+## the asset graph, the gold chart and preview, per-day counts, "Execute all" checks, the HTML report.
+## Screenshots in build/screenshots/. Installs Debian's chromium when missing (Playwright drives it;
+## no browser download).
+UI_STAMP := $(VENV)/.ui-stamp
+CHROMIUM ?= /usr/bin/chromium
+
+install-ui: install $(UI_STAMP)
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+$(UI_STAMP): setup.py $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,ui]"
+	touch $(UI_STAMP)
+
+test-ui: install-ui
+	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -m ui twitter_assets_tests/ui
 
 ## The Dagster UI on http://127.0.0.1:3000 against the simulator, with the demo's environment.
 dev: install

@@ -38,6 +38,10 @@ setup(
         ],
         # A lake root on S3-compatible object storage (TWITTER_LAKE_DIR=s3://bucket/prefix).
         "s3": ["s3fs>=2024.10,<2027"],
+        # `make test-ui`: the browser tests drive Debian's chromium (apt), never a downloaded browser.
+        "ui": [
+            "playwright>=1.45,<2",
+        ],
         # `make test-distributed` and deploy/: instance on PostgreSQL, steps on Celery workers over
         # Redis, the S3-compatible server for the object-store lake, per-process figures.
         "distributed": [

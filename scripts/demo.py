@@ -21,7 +21,8 @@ from local import LOG_DIR, REPO_ROOT, local_environment, run_logged, running_sim
 
 from twitter_assets.checks.report import check_verdicts, failed_evaluations, run_check_evaluations
 from twitter_assets.lake import Lake
-from twitter_assets.report import daily_frame, format_day_table, write_report
+from twitter_assets.report import daily_frame, format_day_table
+from twitter_assets.report.publish import publish_report
 
 LOG_PATH = LOG_DIR / "demo.log"
 # The raw asset logs `landed <source> <day>: <n> tweets in <p> pages` once per day, and
@@ -78,13 +79,8 @@ def main() -> int:
     lake = Lake(root=env["TWITTER_LAKE_DIR"])
     print_summary(lake, date.fromisoformat(first), date.fromisoformat(last))
     status, verdicts = print_checks(env["DAGSTER_HOME"])
-    with lake.connect() as db:
-        if lake.is_local:
-            report = write_report(db, lake.root_path / "report.html", check_verdicts=verdicts)
-        else:  # an object-store lake: written here, then one PUT to <root>/report.html
-            local = write_report(db, LOG_DIR / "report.html", check_verdicts=verdicts)
-            lake._publish(local, lake.path("report.html"))
-            report = lake.path("report.html")
+    # The backfill's report/daily_html asset wrote it already; again here with every verdict of the run.
+    report, _ = publish_report(lake, check_verdicts=verdicts)
     print(f"\nreport: {report}")
     print(f"log:    {LOG_PATH}")
     return status

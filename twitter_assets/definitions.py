@@ -14,6 +14,7 @@ from dagster import Definitions, EnvVar
 
 from twitter_assets.assets.gold import DAILY_INTERACTIONS_KEY, build_gold_assets
 from twitter_assets.assets.raw import build_raw_search_asset
+from twitter_assets.assets.report import build_report_assets
 from twitter_assets.assets.sentiment import build_sentiment_assets
 from twitter_assets.assets.silver import SILVER_TWEETS_KEY, build_silver_assets
 from twitter_assets.automation.conditions import apply_automation
@@ -32,13 +33,14 @@ from twitter_assets.sources import Source, load_sources
 
 
 def build_assets(sources: Sequence[Source]) -> list:
-    """Every asset of the graph for these sources: one raw asset each, shared silver and gold, each
-    with its layer's automation condition (applied here, in one place: automation/conditions.py)."""
+    """Every asset of the graph for these sources: one raw asset each, shared silver, gold and report,
+    each with its layer's automation condition (applied here, in one place: automation/conditions.py)."""
     assets = [
         *(build_raw_search_asset(source) for source in sources),
         *build_silver_assets(sources),
         *build_gold_assets(),
         *build_sentiment_assets(),
+        *build_report_assets(),
     ]
     return apply_automation(assets, sources, SILVER_TWEETS_KEY)
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 
+from twitter_assets.assets.layers import describe
 from twitter_assets.assets.tables import (
     Column,
     column_names,
@@ -27,6 +28,7 @@ from twitter_assets.assets.tables import (
 )
 from twitter_assets.automation.lineage import GOLD_READS_SILVER_WEEK  # gold D reads silver D..D+6
 from twitter_assets.lake import Lake
+from twitter_assets.report.metadata import chart_metadata
 
 DAILY_INTERACTIONS_KEY = AssetKey(["gold", "daily_interactions"])
 
@@ -114,8 +116,11 @@ def build_gold_assets() -> list[AssetsDefinition]:
         columns=DAILY_INTERACTIONS_COLUMNS,
         deps=[GOLD_READS_SILVER_WEEK],
         description=(
-            "Gold layer: the daily interaction analysis per source: tweets, conversations, replies to the account, "
-            "engagement received (retweets excluded from the sums); `complete` false marks a partial day."
+            describe(
+                "gold",
+                "the daily interaction analysis: tweets, conversations, replies to the account, "
+                "engagement received (retweets excluded from the sums); `complete` false marks a partial day.",
+            )
         ),
     )
     def daily_interactions(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:
@@ -135,6 +140,8 @@ def build_gold_assets() -> list[AssetsDefinition]:
                 "run_tweets": int(frame["n_tweets"].sum()) if len(frame) else 0,
                 "preview": preview(frame, column_names(DAILY_INTERACTIONS_COLUMNS[:16]), rows=10),
                 "dagster/column_schema": column_schema(DAILY_INTERACTIONS_COLUMNS),
+                # run-level: the chart covers the last 30 days, not one partition
+                "chart": chart_metadata(lake),
             }
         )
 

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
 
+from twitter_assets.assets.layers import describe
 from twitter_assets.assets.tables import report_partitions
 from twitter_assets.lake import Lake, RawLanding
 from twitter_assets.partitions import (
@@ -88,8 +89,11 @@ def build_raw_search_asset(source: Source) -> AssetsDefinition:
         kinds={"json"},
         pool="x_api",
         description=(
-            f"Raw (bronze) layer: the verbatim X API v2 search pages for the query {source.query!r}, per UTC day "
-            "of created_at, landed as NDJSON (one page per line) with a fetch manifest and compact typed rows."
+            describe(
+                "raw",
+                f"the verbatim X API v2 search pages for the query {source.query!r}, per UTC day "
+                "of created_at, landed as NDJSON (one page per line) with a fetch manifest and compact typed rows.",
+            )
         ),
         metadata={"query": source.query, "account": source.account or "", "source": source.name},
     )

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 
 from twitter_assets.assets.gold import write_by_source_day
+from twitter_assets.assets.layers import describe
 from twitter_assets.assets.silver import SILVER_TWEETS_KEY
 from twitter_assets.assets.tables import (
     Column,
@@ -29,6 +30,7 @@ from twitter_assets.assets.tables import (
 )
 from twitter_assets.lake import Lake
 from twitter_assets.partitions import parse_day
+from twitter_assets.report.metadata import chart_metadata
 
 TWEET_SENTIMENT_KEY = AssetKey(["gold", "tweet_sentiment"])
 DAILY_SENTIMENT_KEY = AssetKey(["gold", "daily_sentiment"])
@@ -147,8 +149,11 @@ def build_sentiment_assets() -> list[AssetsDefinition]:
         columns=TWEET_SENTIMENT_COLUMNS,
         deps=[SILVER_TWEETS_KEY],
         description=(
-            "Gold layer: the sentiment of every silver tweet but retweets (Portuguese, offline model in "
-            "twitter_assets/sentiment): label and a score in [-1, 1] per tweet."
+            describe(
+                "gold",
+                "the sentiment of every silver tweet but retweets (Portuguese, offline model in "
+                "twitter_assets/sentiment): label and a score in [-1, 1] per tweet.",
+            )
         ),
     )
     def tweet_sentiment(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:
@@ -186,8 +191,11 @@ def build_sentiment_assets() -> list[AssetsDefinition]:
         columns=DAILY_SENTIMENT_COLUMNS,
         deps=[TWEET_SENTIMENT_KEY],
         description=(
-            "Gold layer: per source and day, the mean sentiment and the share of positive, neutral and negative "
-            "tweets, overall and for replies to the brand's account."
+            describe(
+                "gold",
+                "the mean sentiment and the share of positive, neutral and negative "
+                "tweets, overall and for replies to the brand's account.",
+            )
         ),
     )
     def daily_sentiment(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:
@@ -205,6 +213,7 @@ def build_sentiment_assets() -> list[AssetsDefinition]:
                 "run_rows": len(frame),
                 "preview": preview(frame, column_names(DAILY_SENTIMENT_COLUMNS[:7]), rows=10),
                 "dagster/column_schema": column_schema(DAILY_SENTIMENT_COLUMNS),
+                "chart": chart_metadata(lake),
             }
         )
 

@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult
 
+from twitter_assets.assets.layers import describe
 from twitter_assets.assets.raw import raw_asset_key
 from twitter_assets.assets.tables import (
     Column,
@@ -174,8 +175,11 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
         columns=TWEETS_COLUMNS,
         deps=raw_keys,
         description=(
-            "Silver layer: one typed row per (source, tweet) created that UTC day, deduplicated across pages; "
-            "also writes silver.source_days (the fetched window per source-day, `complete` false for a partial day)."
+            describe(
+                "silver",
+                "one typed row per (source, tweet) created that UTC day, deduplicated across pages; "
+                "also writes silver.source_days (the fetched window per source-day; `complete` false: a partial day).",
+            )
         ),
     )
     def silver_tweets(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:
@@ -245,8 +249,11 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
         columns=USERS_COLUMNS,
         deps=raw_keys,
         description=(
-            "Silver layer: one row per X user seen in the pages (a view over silver.users_seen, which keeps the "
-            "users of each source-day); the newest sighting wins."
+            describe(
+                "silver",
+                "one row per X user seen in the pages (a view over silver.users_seen, which keeps the "
+                "users of each source-day); the newest sighting wins.",
+            )
         ),
     )
     def silver_users(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:

@@ -30,6 +30,7 @@ from dagster import (
     AssetCheckSpec,
     AssetKey,
     AssetRecordsFilter,
+    Output,
     multi_asset_check,
 )
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
@@ -126,24 +127,61 @@ def _judge_selected(
     by_key: Mapping[AssetCheckKey, DayCheck],
     days: Sequence[str],
     lake: Lake,
-) -> Iterator[AssetCheckResult]:
+) -> Iterator[AssetCheckResult | Output]:
     for key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
         check = by_key[key]
         if not days:
-            yield AssetCheckResult(
+            result = AssetCheckResult(
                 asset_key=asset,
                 check_name=check.name,
                 passed=False,
                 severity=AssetCheckSeverity.WARN,
                 description=f"cannot judge: {asset.to_user_string()} has no materialized partition yet",
             )
-            continue
-        yield _judge_days(context, asset, check, days, lambda day, c=check: safe_judge(c.judge, lake, day))
+        else:
+            result = _judge_days(context, asset, check, days, lambda day, c=check: safe_judge(c.judge, lake, day))
+        if _has_partitions(context):
+            yield result
+        else:
+            yield from _unpartitioned_summary(context, check, result)
+
+
+def _has_partitions(context: AssetCheckExecutionContext) -> bool:
+    op_context = context.op_execution_context
+    return op_context.has_partition_key or op_context.has_partition_key_range
+
+
+def _unpartitioned_summary(
+    context: AssetCheckExecutionContext, check: DayCheck, result: AssetCheckResult
+) -> Iterator[Output]:
+    """The run's summary in a run without a partition ("Execute all" on a Checks tab).
+
+    Dagster would resolve a yielded AssetCheckResult against the partitioned asset's input version,
+    which needs a partition (DagsterInvariantViolationError "Cannot access partition_key for a
+    non-partitioned run"), so the summary is logged as the evaluation itself, targeting the asset's
+    newest materialization, and the check's output is yielded empty, as Dagster does for a result.
+    """
+    op_context = context.op_execution_context
+    key = AssetCheckKey(result.asset_key, result.check_name)
+    op_context.log_event(
+        AssetCheckEvaluation(  # type: ignore[arg-type]
+            asset_key=result.asset_key,
+            check_name=result.check_name,
+            passed=result.passed,
+            metadata=dict(result.metadata or {}),
+            severity=result.severity,
+            description=result.description,
+            blocking=check.blocking,
+            partition=None,
+            target_materialization_data=_latest_materialization(context, result.asset_key, None),
+        )
+    )
+    yield Output(None, output_name=op_context.job_def.asset_layer.get_op_output_name(key))
 
 
 def _days_to_judge(context: AssetCheckExecutionContext, asset: AssetKey) -> list[str]:
     op_context = context.op_execution_context
-    if op_context.has_partition_key or op_context.has_partition_key_range:
+    if _has_partitions(context):
         return list(op_context.partition_keys)
     materialized = sorted(context.instance.get_materialized_partitions(asset))
     days = materialized[-UNPARTITIONED_RUN_DAYS:]
@@ -213,11 +251,12 @@ def _judge_days(
 
 
 def _latest_materialization(
-    context: AssetCheckExecutionContext, asset_key: AssetKey, partition: str
+    context: AssetCheckExecutionContext, asset_key: AssetKey, partition: str | None
 ) -> AssetCheckEvaluationTargetMaterializationData | None:
-    """The materialization a day's verdict is about: the UI shows a verdict as current only for it."""
+    """The materialization a day's verdict is about (None: the newest of any partition); the UI
+    shows a verdict as current only for it."""
     records = context.instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
+        AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition] if partition else None), limit=1
     ).records
     if not records:
         return None
