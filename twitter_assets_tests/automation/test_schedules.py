@@ -15,6 +15,7 @@ def test_the_automation_replaces_the_schedule_and_keeps_the_manual_daily_refresh
         "gold/daily_interactions",
         "gold/tweet_sentiment",
         "gold/daily_sentiment",
+        "report/daily_html",
     }
 
 
