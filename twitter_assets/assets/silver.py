@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import pyarrow as pa
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult
 
 from twitter_assets.assets.raw import raw_asset_key
@@ -287,7 +286,9 @@ def _run_days(context: AssetExecutionContext) -> dict[str, date]:
     return {"first": parse_day(keys[0]), "last": parse_day(keys[-1])}
 
 
-def _arrow(rows: list[dict[str, Any]], columns: Sequence[Column]) -> pa.Table:
+def _arrow(rows: list[dict[str, Any]], columns: Sequence[Column]) -> "pa.Table":  # noqa: F821
+    import pyarrow as pa  # here, not at module level: the code location imports faster
+
     types = {"VARCHAR": pa.string(), "DATE": pa.date32(), "TIMESTAMPTZ": pa.timestamp("us", tz="UTC")}
     types |= {"BIGINT": pa.int64(), "BOOLEAN": pa.bool_(), "DOUBLE": pa.float64()}
     schema = pa.schema([(c.name, types[c.sql_type.split()[0]]) for c in columns])
