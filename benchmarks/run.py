@@ -357,12 +357,17 @@ def render(f: dict[str, Any]) -> str:
     import duckdb
     import pandas
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
+    commit = (
+        os.environ.get("BENCH_COMMIT")
+        or subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    )
     lines = [
         "# Benchmark results",
         "",
         f"Written by `make bench` (`python -m benchmarks`) on {f['started']:%Y-%m-%d %H:%M} UTC, commit "
-        f"`{commit.stdout.strip() or '?'}`; {os.cpu_count()} cores; Python {sys.version.split()[0]}, "
+        f"`{commit or '?'}`; {os.cpu_count()} cores; Python {sys.version.split()[0]}, "
         f"dagster {dagster.__version__}, duckdb {duckdb.__version__}, pandas {pandas.__version__}.",
         "",
         f"- `uptime` at the start: `{f['uptime_start']}`",
