@@ -121,12 +121,17 @@ def served(base_url: str) -> dict[str, int]:
 
 
 def daily_volume_for(tweets: int, day: date) -> int:
-    """The corpus volume whose day `day` holds about `tweets` tweets (weekday and hour shapes)."""
-    from twitter_assets.simulator import SyntheticCorpus
+    """The corpus volume for which the search of `day` returns about `tweets` tweets (the weekday and
+    hour shapes, and the share of the corpus the query matches, measured on a small probe)."""
+    from twitter_assets.partitions import day_bounds
+    from twitter_assets.resources.x_api import XApiClient
+    from twitter_assets.simulator import SimulatorServer, SyntheticCorpus
 
-    probe = 20_000
-    generated = len(SyntheticCorpus(daily_volume=probe).day(day))
-    return max(1, round(tweets * probe / max(generated, 1)))
+    probe = 5_000
+    with SimulatorServer(SyntheticCorpus(daily_volume=probe), bearer_tokens={TOKEN}) as server:
+        client = XApiClient(bearer_token=TOKEN, base_url=server.base_url)
+        found = sum(len(page.body.get("data") or []) for page in client.iter_search("AluraOnline", *day_bounds(day)))
+    return max(1, round(tweets * probe / max(found, 1)))
 
 
 # ---- 1-3: one size ----------------------------------------------------------------------------
