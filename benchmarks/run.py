@@ -120,6 +120,14 @@ def served(base_url: str) -> dict[str, int]:
     return {"search_requests": len(search), "search_429": sum(r["status"] == 429 for r in search)}
 
 
+def land_counted(base_url: str, args: dict[str, Any]) -> Measurement:
+    """One landing through the simulator, with the requests it served for this attempt alone."""
+    requests.delete(f"{base_url}/_simulator/requests", timeout=30).raise_for_status()
+    landing = run_child("land_day", {**args, "base_url": base_url, "token": TOKEN})
+    landing.result.update(served(base_url))
+    return landing
+
+
 def daily_volume_for(tweets: int, day: date) -> int:
     """The corpus volume for which the search of `day` returns about `tweets` tweets (the weekday and
     hour shapes, and the share of the corpus the query matches, measured on a small probe)."""
@@ -141,8 +149,7 @@ def bench_size(size: int, day: date, workdir: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {"size": size}
     with simulator(daily_volume_for(size, day)) as base_url:
         warm_up(base_url, day)
-        landing = bench(lambda: run_child("land_day", {**args, "base_url": base_url, "token": TOKEN}), f"{size} land")
-        landing.result.update(served(base_url))
+        landing = bench(lambda: land_counted(base_url, args), f"{size} land")
         requests.delete(f"{base_url}/_simulator/requests", timeout=30)
     figures["land"] = landing
     figures["tweets"] = landing.result["tweets"]
@@ -164,9 +171,8 @@ def bench_rate_limited(size: int, day: date, workdir: Path, limit: int = 100, wi
     with simulator(daily_volume_for(size, day), rate_limit=limit, rate_window=window) as base_url:
         warm_up(base_url, day)
         time.sleep(window + 1.5)  # the warm-up's window is over: the run starts on a fresh one
-        args = {"lake_root": lake, "day": day.isoformat(), "base_url": base_url, "token": TOKEN}
-        landing = bench(lambda: run_child("land_day", args), f"rate-limited {size} land")
-        landing.result.update(served(base_url))
+        args = {"lake_root": lake, "day": day.isoformat()}
+        landing = bench(lambda: land_counted(base_url, args), f"rate-limited {size} land", retry=False)
     shutil.rmtree(lake, ignore_errors=True)
     ceiling = limit / window
     achieved = landing.result["search_requests"] / landing.seconds
