@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install install-distributed install-ui demo test test-ui test-distributed dev clean
+.PHONY: install install-distributed install-ui demo test test-ui test-distributed dev bench clean
 
 install: $(STAMP)
 
@@ -64,6 +64,14 @@ test-ui: install-ui
 ## The Dagster UI on http://127.0.0.1:3000 against the simulator, with the demo's environment.
 dev: install
 	$(PY) scripts/dev.py
+
+## Benchmarks (benchmarks/): raw -> silver at each size vs pandas and naive DuckDB, gold, sentiment,
+## extraction, CLI backfills, import time; writes benchmarks/RESULTS.md (full size: ~15 minutes).
+## Smaller: `make bench BENCH_SIZES=10000,100000`. Not part of CI (figures depend on the machine).
+BENCH_SIZES ?= 10000,100000,1000000
+
+bench: install
+	BENCH_SIZES=$(BENCH_SIZES) $(PY) -m benchmarks
 
 clean:
 	rm -rf lake .dagster_home

@@ -35,17 +35,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-import fsspec
-import pyarrow as pa
-import pyarrow.parquet as pq
 from dagster import ConfigurableResource, get_dagster_logger
 from filelock import FileLock, Timeout
 from pydantic import PrivateAttr
 
-from twitter_assets.rows import TWEET_ROW_SCHEMA, USER_ROW_SCHEMA, page_rows
+from twitter_assets.rows import page_rows
+
+# DuckDB, fsspec and pyarrow are imported where they are used: importing the code location (every
+# Dagster process, every step) then does not pay for them (see benchmarks/RESULTS.md, imports).
+if TYPE_CHECKING:
+    import duckdb
+    import fsspec
+    import pyarrow as pa
 
 LAKE_DIR_ENV = "TWITTER_LAKE_DIR"
 DEFAULT_LAKE_DIR = "./lake"
@@ -163,6 +166,8 @@ class Lake(ConfigurableResource):
     @property
     def fs(self) -> fsspec.AbstractFileSystem:
         if self._fs is None or (not self.is_local and self._fs_pid != os.getpid()):
+            import fsspec
+
             self._fs_pid = os.getpid()  # a forked step process gets its own client (event loop, sockets)
             if self.is_local:
                 self._fs = fsspec.filesystem("file")
@@ -285,6 +290,8 @@ class Lake(ConfigurableResource):
     # ---- partition files -------------------------------------------------------------------------
     def write_partition(self, table: str, source: str, day: date, rows: pa.Table) -> str:
         """Replace the (table, source, day) file whole; readers see the old file or the new one."""
+        import pyarrow.parquet as pq
+
         path = self.partition_path(table, source, day)
         with tempfile.TemporaryDirectory(prefix="twitter-part-", dir=self._scratch_dir()) as scratch:
             local = os.path.join(scratch, PARTITION_FILE)
@@ -348,6 +355,8 @@ class Lake(ConfigurableResource):
         if active is not None and active[0] == self.base:
             yield active[1]
             return
+        import duckdb
+
         db = duckdb.connect(config={"memory_limit": self.duckdb_memory_limit})
         token = None
         try:
@@ -400,6 +409,8 @@ class Lake(ConfigurableResource):
         """
         if not self.is_local:  # no database file on an object store: `connect()` builds the views
             return False
+        import duckdb
+
         lock = FileLock(str(self.database_path) + ".lock")
         try:
             lock.acquire(timeout=self.lock_timeout_seconds)
@@ -591,6 +602,10 @@ class _RowsWriter:
     BATCH = 20_000
 
     def __init__(self, directory: Path):
+        import pyarrow.parquet as pq
+
+        from twitter_assets.rows import TWEET_ROW_SCHEMA, USER_ROW_SCHEMA
+
         self.directory = directory
         self._tweets: list[dict[str, Any]] = []
         self._users: list[dict[str, Any]] = []
@@ -607,6 +622,10 @@ class _RowsWriter:
             self._flush()
 
     def _flush(self) -> None:
+        import pyarrow as pa
+
+        from twitter_assets.rows import TWEET_ROW_SCHEMA, USER_ROW_SCHEMA
+
         if self._tweets:
             self._writers["tweets"].write_batch(pa.RecordBatch.from_pylist(self._tweets, schema=TWEET_ROW_SCHEMA))
         if self._users:
@@ -636,6 +655,10 @@ def _create_derived_views(db: duckdb.DuckDBPyConnection, present: set[str], repl
 
 def _migrate_legacy_tables(lake: Lake, db: duckdb.DuckDBPyConnection) -> None:
     """Move silver/gold *tables* of a lake made before partition files into those files, once."""
+    import pyarrow as pa
+    import pyarrow.compute  # noqa: F401 - pa.compute below
+    import pyarrow.parquet as pq
+
     tables = {
         f"{schema}.{name}"
         for schema, name in db.execute(

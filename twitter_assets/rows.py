@@ -9,45 +9,69 @@ the record and the rows are always derivable from them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-TWEET_ROW_SCHEMA = pa.schema(
-    [
-        ("page", pa.int32()),
-        ("position", pa.int32()),
-        ("tweet_id", pa.string()),
-        ("created_at", pa.timestamp("us", tz="UTC")),
-        ("author_id", pa.string()),
-        ("conversation_id", pa.string()),
-        ("text", pa.string()),
-        ("lang", pa.string()),
-        ("in_reply_to_user_id", pa.string()),
-        ("referenced_tweet_id", pa.string()),
-        ("like_count", pa.int64()),
-        ("retweet_count", pa.int64()),
-        ("reply_count", pa.int64()),
-        ("quote_count", pa.int64()),
-        ("impression_count", pa.int64()),
-        ("is_retweet", pa.bool_()),
-        ("is_reply", pa.bool_()),
-        ("is_quote", pa.bool_()),
-    ]
-)
 
-USER_ROW_SCHEMA = pa.schema(
-    [
-        ("page", pa.int32()),
-        ("position", pa.int32()),
-        ("user_id", pa.string()),
-        ("username", pa.string()),
-        ("name", pa.string()),
-        ("created_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
+def __getattr__(name: str) -> Any:
+    """`TWEET_ROW_SCHEMA` and `USER_ROW_SCHEMA`, built on first use: importing this module (and so the
+    code location) does not import pyarrow."""
+    if name == "TWEET_ROW_SCHEMA":
+        return _schemas()[0]
+    if name == "USER_ROW_SCHEMA":
+        return _schemas()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _schemas() -> tuple[pa.Schema, pa.Schema]:
+    import pyarrow as pa
+
+    return _tweet_row_schema(pa), _user_row_schema(pa)
+
+
+def _tweet_row_schema(pa: Any) -> pa.Schema:
+    return pa.schema(
+        [
+            ("page", pa.int32()),
+            ("position", pa.int32()),
+            ("tweet_id", pa.string()),
+            ("created_at", pa.timestamp("us", tz="UTC")),
+            ("author_id", pa.string()),
+            ("conversation_id", pa.string()),
+            ("text", pa.string()),
+            ("lang", pa.string()),
+            ("in_reply_to_user_id", pa.string()),
+            ("referenced_tweet_id", pa.string()),
+            ("like_count", pa.int64()),
+            ("retweet_count", pa.int64()),
+            ("reply_count", pa.int64()),
+            ("quote_count", pa.int64()),
+            ("impression_count", pa.int64()),
+            ("is_retweet", pa.bool_()),
+            ("is_reply", pa.bool_()),
+            ("is_quote", pa.bool_()),
+        ]
+    )
+
+
+def _user_row_schema(pa: Any) -> pa.Schema:
+    return pa.schema(
+        [
+            ("page", pa.int32()),
+            ("position", pa.int32()),
+            ("user_id", pa.string()),
+            ("username", pa.string()),
+            ("name", pa.string()),
+            ("created_at", pa.timestamp("us", tz="UTC")),
+        ]
+    )
+
 
 _METRICS = ("like_count", "retweet_count", "reply_count", "quote_count", "impression_count")
 
@@ -121,6 +145,8 @@ def _is_tweet(tweet: object) -> bool:
 
 def batches(rows: Iterable[dict[str, Any]], schema: pa.Schema, size: int = 20_000) -> Iterator[pa.RecordBatch]:
     """Arrow record batches of at most `size` rows, for a bounded-memory Parquet writer."""
+    import pyarrow as pa
+
     chunk: list[dict[str, Any]] = []
     for row in rows:
         chunk.append(row)

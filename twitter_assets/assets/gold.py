@@ -13,8 +13,6 @@
 
 from datetime import date, timedelta
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 
 from twitter_assets.assets.layers import describe
@@ -157,8 +155,11 @@ def _day_figures(day_rows) -> dict[str, object]:
     return figures
 
 
-def write_by_source_day(lake: Lake, table: str, rows: pa.Table) -> list[tuple[str, date]]:
+def write_by_source_day(lake: Lake, table: str, rows: "pa.Table") -> list[tuple[str, date]]:  # noqa: F821
     """Split a query result on (source, day) and replace each of those partition files."""
+    import pyarrow as pa  # here, not at module level: the code location imports faster
+    import pyarrow.compute as pc
+
     keys = sorted(set(zip(rows["source"].to_pylist(), rows["day"].to_pylist(), strict=True)))
     for source, day in keys:
         mask = pc.and_(pc.equal(rows["source"], source), pc.equal(rows["day"], pa.scalar(day, pa.date32())))

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
 
 from twitter_assets.assets.layers import describe
@@ -61,6 +60,8 @@ class DayLanding:
 
     def metadata(self) -> dict[str, Any]:
         """This day's own figures, for its partition's materialization."""
+        import pandas as pd  # here, not at module level: the code location imports faster
+
         return {
             **self.stats.as_metadata(),
             "dagster/row_count": self.tweets,
@@ -264,6 +265,8 @@ def _manifest(
 
 def _run_metadata(landings: list[DayLanding], stats: FetchStats) -> dict[str, Any]:
     """The run's summary, under run_* names: in a ranged run every partition shows it beside its own figures."""
+    import pandas as pd
+
     days = pd.DataFrame(
         [
             {

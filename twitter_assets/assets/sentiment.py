@@ -13,8 +13,6 @@ batches so memory does not grow with the day.
 
 import tempfile
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 
 from twitter_assets.assets.gold import write_by_source_day
@@ -98,27 +96,35 @@ GROUP BY d.source, d.day
 ORDER BY d.source, d.day
 """
 
-_TWEET_SENTIMENT_SCHEMA = pa.schema(
-    [
-        ("source", pa.string()),
-        ("tweet_id", pa.string()),
-        ("day", pa.date32()),
-        ("label", pa.string()),
-        ("score", pa.float64()),
-        ("model_version", pa.string()),
-    ]
-)
+
+def _tweet_sentiment_schema() -> "pa.Schema":  # noqa: F821 - pyarrow is imported where used (faster code location import)
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("source", pa.string()),
+            ("tweet_id", pa.string()),
+            ("day", pa.date32()),
+            ("label", pa.string()),
+            ("score", pa.float64()),
+            ("model_version", pa.string()),
+        ]
+    )
 
 
 def score_source_day(lake: Lake, db, source: str, day) -> dict[str, int]:
     """Score one (source, day) of silver in batches into its gold.tweet_sentiment file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from twitter_assets import sentiment
 
+    schema = _tweet_sentiment_schema()
     counts = {"negative": 0, "neutral": 0, "positive": 0}
     reader = db.execute(_ELIGIBLE_SQL, {"source": source, "day": day}).to_arrow_reader(SCORE_BATCH)
     with tempfile.TemporaryDirectory(prefix="twitter-sentiment-", dir=lake._scratch_dir()) as scratch:
         local = f"{scratch}/part.parquet"
-        with pq.ParquetWriter(local, _TWEET_SENTIMENT_SCHEMA, compression="zstd") as writer:
+        with pq.ParquetWriter(local, schema, compression="zstd") as writer:
             for batch in reader:
                 texts = batch.column("text").to_pylist()
                 labels, scores = sentiment.score(texts)
@@ -134,7 +140,7 @@ def score_source_day(lake: Lake, db, source: str, day) -> dict[str, int]:
                             pa.array(scores, pa.float64()),
                             pa.array([sentiment.MODEL_VERSION] * len(labels), pa.string()),
                         ],
-                        schema=_TWEET_SENTIMENT_SCHEMA,
+                        schema=schema,
                     )
                 )
         lake._publish(local, lake.partition_path("gold.tweet_sentiment", source, day))

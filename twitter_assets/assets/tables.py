@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, TableColumn, TableSchema, asset
 
 from twitter_assets.lake import Lake, sql_string
 from twitter_assets.partitions import daily_partitions, single_run_backfill
+
+if TYPE_CHECKING:  # imported where used, so importing the code location does not import them
+    import duckdb
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ def write_query_partition(
 
 
 def preview(data: pd.DataFrame, columns: list[str], rows: int = 5) -> MetadataValue:
+    import pandas as pd
+
     if not len(data):
         return MetadataValue.md("_no rows_")
     shown = data[columns].head(rows).copy()

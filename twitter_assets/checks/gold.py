@@ -6,7 +6,6 @@ built gold, so a wrong join or filter in either shows up as a disagreement.
 
 from datetime import date
 
-import pandas as pd
 from dagster import AssetChecksDefinition
 
 from twitter_assets.assets.gold import DAILY_INTERACTIONS_COLUMNS, DAILY_INTERACTIONS_KEY
@@ -16,8 +15,10 @@ from twitter_assets.lake import Lake
 COUNT_COLUMNS = [column.name for column in DAILY_INTERACTIONS_COLUMNS if column.sql_type.startswith("BIGINT")]
 
 
-def expected_totals(tweets: pd.DataFrame, source_days: pd.DataFrame) -> pd.DataFrame:
+def expected_totals(tweets: "pd.DataFrame", source_days: "pd.DataFrame") -> "pd.DataFrame":  # noqa: F821
     """Per (source, day) totals straight from silver rows, for the reconciliation."""
+    import pandas as pd  # here, not at module level: the code location imports faster
+
     rows = []
     for source_day in source_days.itertuples(index=False):
         day_tweets = tweets[(tweets["source"] == source_day.source) & (tweets["day"] == source_day.day)]

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import duckdb
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckKey,
@@ -84,6 +83,8 @@ def cannot_judge(reason: str) -> DayVerdict:
 
 def safe_judge(judge: Callable[[Lake, date], DayVerdict], lake: Lake, day: date) -> DayVerdict:
     """Run a judge; a missing table or an unreadable landing becomes a clear verdict, not a crash."""
+    import duckdb  # here, not at module level: the code location imports faster
+
     try:
         return judge(lake, day)
     except duckdb.CatalogException as exc:
