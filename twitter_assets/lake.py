@@ -37,17 +37,17 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# DuckDB, fsspec and pyarrow are imported where they are used: importing the code location (every
+# Dagster process, every step) then does not pay for them (see benchmarks/RESULTS.md, imports).
+import fsspec  # light; the object-store reader below subclasses its filesystem
 from dagster import ConfigurableResource, get_dagster_logger
 from filelock import FileLock, Timeout
 from pydantic import PrivateAttr
 
 from twitter_assets.rows import page_rows
 
-# DuckDB, fsspec and pyarrow are imported where they are used: importing the code location (every
-# Dagster process, every step) then does not pay for them (see benchmarks/RESULTS.md, imports).
 if TYPE_CHECKING:
     import duckdb
-    import fsspec
     import pyarrow as pa
 
 LAKE_DIR_ENV = "TWITTER_LAKE_DIR"
@@ -166,8 +166,6 @@ class Lake(ConfigurableResource):
     @property
     def fs(self) -> fsspec.AbstractFileSystem:
         if self._fs is None or (not self.is_local and self._fs_pid != os.getpid()):
-            import fsspec
-
             self._fs_pid = os.getpid()  # a forked step process gets its own client (event loop, sockets)
             if self.is_local:
                 self._fs = fsspec.filesystem("file")
