@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install install-distributed demo test test-distributed dev clean
+.PHONY: install install-distributed demo test test-distributed test-reliability dev clean
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ $(DIST_STAMP): setup.py $(STAMP)
 
 test-distributed: install-distributed
 	$(VENV)/bin/pytest -m distributed twitter_assets_tests/distributed
+
+## Fault injection for real (pytest marker `reliability`, < 6 min): chaos backfill, SIGKILL mid-run,
+## concurrent runs and readers, secrets; figures in build/reliability-*.json. See README, "Reliability".
+test-reliability: install
+	$(VENV)/bin/pytest -m reliability twitter_assets_tests/reliability
 
 ## The Dagster UI on http://127.0.0.1:3000 against the simulator, with the demo's environment.
 dev: install

@@ -28,6 +28,7 @@ setup(
         "dev": [
             "pytest>=8,<10",
             "pytest-timeout>=2.3,<3",
+            "hypothesis>=6.100,<7",
             "tweepy>=4.14,<5",
             # sentiment training/evaluation only (inference needs numpy alone)
             "scikit-learn>=1.5,<2",
