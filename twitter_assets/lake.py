@@ -26,10 +26,11 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timezone
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ PARTITION_FILE = "part.parquet"
 LEGACY_PAGES_FILE = "pages.ndjson"
 
 _SLUG_RE = re.compile(r"^[a-z0-9_]+$")
+_LANDING_FILE_RE = re.compile(r"^(pages-[0-9a-f]{16}\.ndjson|(tweets|users)-[0-9a-f]{16}\.parquet)$")
 _TABLE_RE = re.compile(r"^(silver|gold)\.[a-z][a-z0-9_]*$")
 
 # Tables stored as one Parquet file per (source, day). Adding one here is all a new table needs.
@@ -424,6 +426,7 @@ class RawLanding:
         self.tweet_count = 0
         self.pagination_tokens: list[str | None] = []
         self._closed = False
+        self._started = time.time()
 
     def add_page(self, body: dict[str, Any], pagination_token: str | None) -> None:
         line = (json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
@@ -483,6 +486,22 @@ class RawLanding:
         for name in stale - keep:
             path = f"{directory}/{name}"
             if self.lake.fs.exists(path):
+                self.lake.fs.rm(path)
+        self._remove_uncommitted(directory, keep)
+
+    def _remove_uncommitted(self, directory: str, keep: set[str]) -> None:
+        """Drop files of landings that never committed: a process killed between publishing its
+        files and its manifest leaves them behind (found by twitter_assets_tests/reliability/
+        test_crash.py). Only files older than this landing's start go: a concurrent landing of the
+        same day publishes after it began, so its files are newer and stay."""
+        for path in self.lake.fs.glob(f"{directory}/*"):
+            name = str(path).rsplit("/", 1)[-1]
+            if name in keep or not _LANDING_FILE_RE.match(name):
+                continue
+            modified = self.lake.fs.modified(path)
+            if modified.tzinfo is None:
+                modified = modified.replace(tzinfo=timezone.utc)
+            if modified.timestamp() < self._started:
                 self.lake.fs.rm(path)
 
     def __enter__(self) -> RawLanding:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import Counter
 from datetime import date, datetime
@@ -59,6 +60,20 @@ def tree_digest(root: Path, exclude: tuple[str, ...] = (".incoming",)) -> dict[s
         if path.is_file() and not any(part in exclude for part in rel.split("/")):
             out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
+
+
+def landing_state(lake: Lake) -> dict[str, object]:
+    """The raw layer's content: file digests, and manifests without the moment and cost of the fetch
+    (a re-landing of identical pages differs only there)."""
+    root = Path(lake.root) / "raw"
+    state: dict[str, object] = {}
+    for rel, digest in tree_digest(root).items():
+        if rel.endswith("manifest.json"):
+            manifest = json.loads((root / rel).read_text())
+            state[rel] = {k: v for k, v in manifest.items() if k not in ("fetched_at", "fetch")}
+        else:
+            state[rel] = digest
+    return state
 
 
 def raw_dir_is_committed(lake: Lake, source: str, day: date) -> list[str]:
