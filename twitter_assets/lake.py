@@ -360,9 +360,13 @@ class Lake(ConfigurableResource):
             try:
                 db = duckdb.connect(str(self.database_path))
             except duckdb.IOException as exc:
+                # Said in our words, not DuckDB's "Could not set lock": nothing failed, the data is in
+                # the partition files (twitter_assets_tests/reliability/test_concurrency.py).
+                holder = re.search(r"PID (\d+)", str(exc))
                 get_dagster_logger().warning(
-                    f"{self.database_path} is held by another process ({str(exc).splitlines()[0]}); its views "
-                    "are refreshed on the next write, the data itself is already in the partition files"
+                    f"{self.database_path} is open in another process{f' (PID {holder[1]})' if holder else ''}, "
+                    "a reader such as a notebook: its views are refreshed on the next write; the data itself "
+                    "is already in the partition files (README, Reliability: how readers open the lake)"
                 )
                 return False
             try:
