@@ -204,9 +204,19 @@ class Lake(ConfigurableResource):
         path = self.raw_manifest_path(source, day)
         try:
             with self.fs.open(path, "rb") as stream:
-                return json.loads(stream.read().decode("utf-8"))
+                data = stream.read()
         except FileNotFoundError:
             return None
+        try:  # a hand-edited manifest: a clear LakeError (a check verdict), not a JSONDecodeError crash
+            manifest = json.loads(data.decode("utf-8"))
+        except ValueError as exc:
+            raise LakeError(
+                f"{path} is not a readable manifest ({exc}): re-materialize the raw partition {day.isoformat()} "
+                f"for source {source!r}"
+            ) from None
+        if not isinstance(manifest, dict):
+            raise LakeError(f"{path} is not a manifest object: re-materialize the raw partition {day.isoformat()}")
+        return manifest
 
     def iter_raw_pages(self, source: str, day: date, manifest: dict[str, Any] | None = None) -> Iterator[dict]:
         """The landed pages one at a time, after checking the file against the manifest's SHA-256."""

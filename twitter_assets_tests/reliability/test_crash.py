@@ -34,6 +34,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 HOOKS = Path(__file__).with_name("hooks")
 TOKEN = "crash-test-token"
 SEARCH = "/2/tweets/search/recent"
+# The layers the crash points are in (sentiment, downstream of gold, adds only time here).
+CORE = "raw/aluraonline,silver/tweets,silver/users,gold/daily_interactions"
 
 
 class Cli:
@@ -113,7 +115,7 @@ def test_sigkill_at_every_commit_point_loses_and_doubles_nothing(tmp_path):
         SimulatorServer(SyntheticCorpus(seed=8, daily_volume=400), bearer_tokens={TOKEN}) as other,
     ):
         cli = Cli(tmp_path, server.base_url)
-        cli.run("*", first, last)
+        cli.run(CORE, first, last)
         with cli.lake.connect() as db:
             baseline = db.execute("SELECT * FROM silver.tweets ORDER BY source, tweet_id").fetchall()
             gold = db.execute("SELECT * FROM gold.daily_interactions ORDER BY source, day").fetchall()
@@ -142,7 +144,7 @@ def test_sigkill_at_every_commit_point_loses_and_doubles_nothing(tmp_path):
         with cli.lake.connect() as db:  # readers meanwhile see whole files only
             assert db.execute("SELECT count(*) FROM silver.tweets").fetchone()[0] == len(baseline)
 
-        cli.run("*", first, last)
+        cli.run(CORE, first, last)
     _assert_committed_everywhere(cli.lake, days)
     assert landing_state(cli.lake) == landed, "the re-run did not restore the landing"
     with cli.lake.connect() as db:

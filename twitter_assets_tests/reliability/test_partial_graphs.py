@@ -70,7 +70,7 @@ def test_silver_tweets_alone_after_raw_judges_authors_as_cannot_judge(pipeline, 
 
 @pytest.mark.parametrize(
     "deleted",
-    ["silver/users_seen", "gold/daily_interactions", "raw-pages", "raw-manifest"],
+    ["silver/users_seen", "gold/daily_interactions", "raw-pages", "raw-manifest", "raw-manifest-corrupt"],
 )
 def test_partition_files_deleted_by_hand(pipeline, day, deleted):
     assert pipeline.backfill(day, day).success
@@ -82,7 +82,9 @@ def test_partition_files_deleted_by_hand(pipeline, day, deleted):
         sha = manifest["pages_sha256"][:16]
         names = {"raw-pages": [manifest["pages_file"]], "raw-manifest": ["manifest.json"]}
         names["raw-rows"] = [f"tweets-{sha}.parquet", f"users-{sha}.parquet"]
-        for name in names[deleted]:
+        if deleted == "raw-manifest-corrupt":  # edited by hand into something that is not JSON
+            (directory / "manifest.json").write_text("{'query': 'AluraOnline',")
+        for name in names.get(deleted, []):
             (directory / name).unlink()
     else:
         shutil.rmtree(root / deleted)
