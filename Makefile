@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install install-distributed install-ui demo test test-ui test-distributed dev bench clean
+.PHONY: install install-distributed install-ui demo test test-ui test-distributed test-reliability dev bench clean
 
 install: $(STAMP)
 
@@ -60,6 +60,11 @@ $(UI_STAMP): setup.py $(STAMP)
 
 test-ui: install-ui
 	CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -m ui twitter_assets_tests/ui
+
+## Fault injection for real (pytest marker `reliability`, < 6 min): chaos backfill, SIGKILL mid-run,
+## concurrent runs and readers, secrets; figures in build/reliability-*.json. See README, "Reliability".
+test-reliability: install
+	$(VENV)/bin/pytest -m reliability twitter_assets_tests/reliability
 
 ## The Dagster UI on http://127.0.0.1:3000 against the simulator, with the demo's environment.
 dev: install

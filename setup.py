@@ -28,6 +28,7 @@ setup(
         "dev": [
             "pytest>=8,<10",
             "pytest-timeout>=2.3,<3",
+            "hypothesis>=6.100,<7",
             "tweepy>=4.14,<5",
             "dagster-dg-cli>=1.13,<1.14",  # `dg check defs` (dg.toml)
             "ruff>=0.6,<1",

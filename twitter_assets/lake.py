@@ -29,11 +29,12 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,7 @@ LEGACY_PAGES_FILE = "pages.ndjson"
 
 _SLUG_RE = re.compile(r"^[a-z0-9_]+$")
 _PARTITION_KEY_RE = re.compile(r"^([a-z][a-z0-9_]*)/source=[a-z0-9_]+/day=\d{4}-\d{2}-\d{2}/part\.parquet$")
+_LANDING_FILE_RE = re.compile(r"^(pages-[0-9a-f]{16}\.ndjson|(tweets|users)-[0-9a-f]{16}\.parquet)$")
 _TABLE_RE = re.compile(r"^(silver|gold)\.[a-z][a-z0-9_]*$")
 
 # Tables stored as one Parquet file per (source, day). Adding one here is all a new table needs.
@@ -213,9 +215,19 @@ class Lake(ConfigurableResource):
         path = self.raw_manifest_path(source, day)
         try:
             with self.fs.open(path, "rb") as stream:
-                return json.loads(stream.read().decode("utf-8"))
+                data = stream.read()
         except FileNotFoundError:
             return None
+        try:  # a hand-edited manifest: a clear LakeError (a check verdict), not a JSONDecodeError crash
+            manifest = json.loads(data.decode("utf-8"))
+        except ValueError as exc:
+            raise LakeError(
+                f"{path} is not a readable manifest ({exc}): re-materialize the raw partition {day.isoformat()} "
+                f"for source {source!r}"
+            ) from None
+        if not isinstance(manifest, dict):
+            raise LakeError(f"{path} is not a manifest object: re-materialize the raw partition {day.isoformat()}")
+        return manifest
 
     def iter_raw_pages(self, source: str, day: date, manifest: dict[str, Any] | None = None) -> Iterator[dict]:
         """The landed pages one at a time, after checking the file against the manifest's SHA-256."""
@@ -419,9 +431,13 @@ class Lake(ConfigurableResource):
             try:
                 db = duckdb.connect(str(self.database_path))
             except duckdb.IOException as exc:
+                # Said in our words, not DuckDB's "Could not set lock": nothing failed, the data is in
+                # the partition files (twitter_assets_tests/reliability/test_concurrency.py).
+                holder = re.search(r"PID (\d+)", str(exc))
                 get_dagster_logger().warning(
-                    f"{self.database_path} is held by another process ({str(exc).splitlines()[0]}); its views "
-                    "are refreshed on the next write, the data itself is already in the partition files"
+                    f"{self.database_path} is open in another process{f' (PID {holder[1]})' if holder else ''}, "
+                    "a reader such as a notebook: its views are refreshed on the next write; the data itself "
+                    "is already in the partition files (README, Reliability: how readers open the lake)"
                 )
                 return False
             try:
@@ -521,6 +537,7 @@ class RawLanding:
         self.tweet_count = 0
         self.pagination_tokens: list[str | None] = []
         self._closed = False
+        self._started = time.time()
 
     def add_page(self, body: dict[str, Any], pagination_token: str | None) -> None:
         line = (json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
@@ -584,6 +601,22 @@ class RawLanding:
         for name in stale - keep:
             path = f"{directory}/{name}"
             if self.lake.fs.exists(path):
+                self.lake.fs.rm(path)
+        self._remove_uncommitted(directory, keep)
+
+    def _remove_uncommitted(self, directory: str, keep: set[str]) -> None:
+        """Drop files of landings that never committed: a process killed between publishing its
+        files and its manifest leaves them behind (found by twitter_assets_tests/reliability/
+        test_crash.py). Only files older than this landing's start go: a concurrent landing of the
+        same day publishes after it began, so its files are newer and stay."""
+        for path in self.lake.fs.glob(f"{directory}/*"):
+            name = str(path).rsplit("/", 1)[-1]
+            if name in keep or not _LANDING_FILE_RE.match(name):
+                continue
+            modified = self.lake.fs.modified(path)
+            if modified.tzinfo is None:
+                modified = modified.replace(tzinfo=timezone.utc)
+            if modified.timestamp() < self._started:
                 self.lake.fs.rm(path)
 
     def __enter__(self) -> RawLanding:

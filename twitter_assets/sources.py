@@ -75,6 +75,8 @@ def _read(path: Path) -> dict:
         raise SourcesFileError(f"{path}: sources file not found (set {SOURCES_FILE_ENV} or create it)") from None
     except yaml.YAMLError as exc:
         raise SourcesFileError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:  # a binary or non-UTF-8 file (found by hypothesis)
+        raise SourcesFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
     if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
         raise SourcesFileError(f"{path}: expected a mapping with a 'sources' list at the top level")

@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m twitter_assets.simulator", description="A local X API v2 simulator (loopback only)."
     )
     parser.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (the simulator serves a made-up token and fault injection)",
+    )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     parser.add_argument(
         "--token", default=os.environ.get(TOKEN_ENV), help=f"accepted bearer token (default ${TOKEN_ENV})"
@@ -76,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             bearer_tokens={args.token},
             rate_limit=args.rate_limit,
             rate_window_seconds=args.rate_window,
+            allow_remote=args.allow_remote,
         )
         if args.fault_rate:
             server.faults.random(rate=args.fault_rate, kinds=args.fault_kinds.split(","), seed=args.seed)

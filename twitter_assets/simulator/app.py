@@ -81,9 +81,13 @@ class SimulatorServer:
         clock: Callable[[], datetime] | None = None,
         users_rate_limit: int = USERS_RATE_LIMIT,
         full_archive_rate_limit: int = FULL_ARCHIVE_RATE_LIMIT,
+        allow_remote: bool = False,
     ):
-        if not is_loopback(host):
-            raise ValueError(f"refusing to listen on {host!r}: the simulator only serves loopback addresses")
+        if not is_loopback(host) and not allow_remote:
+            raise ValueError(
+                f"refusing to listen on {host!r}: the simulator only serves loopback addresses "
+                "(allow_remote=True / --allow-remote if you really mean it)"
+            )
         if isinstance(bearer_tokens, str) or not bearer_tokens or not all(bearer_tokens):
             raise ValueError("bearer_tokens must be a non-empty collection of non-empty token strings")
         self.corpus = corpus
