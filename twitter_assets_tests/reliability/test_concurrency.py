@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, AssetSelection
+from dagster import AssetSelection
 
 from twitter_assets.assets.silver import SILVER_TWEETS_KEY
 
