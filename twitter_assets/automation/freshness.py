@@ -61,7 +61,12 @@ def build_yesterday_landed_check(gold_key: AssetKey):
                 "last_materialized": landed_at.isoformat() if landed_at else "never",
                 "expected_after": day_end.isoformat(),
             },
-            description=None if passed else f"gold for {yesterday} has not been rebuilt since the day ended",
+            description=(
+                f"gold for {yesterday} was rebuilt at {landed_at:%Y-%m-%d %H:%M} UTC, after the day ended"
+                if passed
+                else f"gold for {yesterday} has not been rebuilt since the day ended: materialize raw, silver and "
+                f"gold/daily_interactions for {yesterday} (the automation does it at 00:30 UTC)"
+            ),
         )
 
     return yesterday_landed

@@ -36,7 +36,7 @@ def _write(tmp_path: Path, text: str | bytes) -> Path:
         ([{"name": "a", "query": ""}], 0, "query"),
         ([{"name": "a", "query": "   "}], 0, "query"),
         ([{"name": "a", "query": 42}], 0, "query"),
-        ([GOOD, {"name": "b", "query": "x", "endpoint": "all"}], 1, "endpoint"),
+        ([GOOD, {"name": "b", "query": "x", "endpoint": "everything"}], 1, "endpoint"),
         ([{"name": "a", "query": "x", "account": "not a handle; DROP"}], 0, "account"),
         ([{"name": "a", "query": "x", "account": "'); --"}], 0, "account"),
     ],
