@@ -284,7 +284,8 @@ def test_execute_all_on_a_checks_tab_does_not_fail(ui):
         ui.page.get_by_role("button", name="Execute all").click()
     request = json.loads(launched.value.request.post_data)
     selector = request["variables"]["executionParams"]["selector"]
-    assert selector["assetSelection"] == [] and len(selector["assetCheckSelection"]) == 3
+    # gold's checks: column_schema_change, no_negative_counts, reconciles_with_silver, yesterday_landed
+    assert selector["assetSelection"] == [] and len(selector["assetCheckSelection"]) == 4
     run_id = launched.value.json()["data"][LAUNCHED_RUN]["run"]["id"]
 
     deadline, status = time.monotonic() + 240, None
