@@ -153,5 +153,6 @@ def test_sigkill_at_every_commit_point_loses_and_doubles_nothing(tmp_path):
         assert db.execute("SELECT count(*) - count(DISTINCT (source, tweet_id)) FROM silver.tweets").fetchone() == (0,)
     with DagsterInstance.from_config(str(cli.home)) as instance:
         runs = instance.get_runs(limit=1)
-        verdicts = run_check_evaluations(instance, runs[0].run_id)
+        # yesterday_landed judges yesterday's freshness, whatever days the run covers: not this test's subject
+        verdicts = [v for v in run_check_evaluations(instance, runs[0].run_id) if v.check_name != "yesterday_landed"]
     assert verdicts and not failed_evaluations(verdicts)
