@@ -45,7 +45,7 @@ from dagster import ConfigurableResource, get_dagster_logger
 from filelock import FileLock, Timeout
 from pydantic import PrivateAttr
 
-from twitter_assets.rows import page_rows
+from twitter_assets.rows import RowColumns
 
 if TYPE_CHECKING:
     import duckdb
@@ -638,30 +638,23 @@ class _RowsWriter:
         from twitter_assets.rows import TWEET_ROW_SCHEMA, USER_ROW_SCHEMA
 
         self.directory = directory
-        self._tweets: list[dict[str, Any]] = []
-        self._users: list[dict[str, Any]] = []
+        self._rows = RowColumns()
         self._writers = {
             "tweets": pq.ParquetWriter(directory / "tweets.parquet", TWEET_ROW_SCHEMA, compression="zstd"),
             "users": pq.ParquetWriter(directory / "users.parquet", USER_ROW_SCHEMA, compression="zstd"),
         }
 
     def add(self, page_number: int, body: dict[str, Any]) -> None:
-        tweets, users = page_rows(page_number, body)
-        self._tweets.extend(tweets)
-        self._users.extend(users)
-        if len(self._tweets) >= self.BATCH or len(self._users) >= self.BATCH:
+        self._rows.add(page_number, body)
+        if len(self._rows.tweets) >= self.BATCH or len(self._rows.users) >= self.BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        import pyarrow as pa
-
-        from twitter_assets.rows import TWEET_ROW_SCHEMA, USER_ROW_SCHEMA
-
-        if self._tweets:
-            self._writers["tweets"].write_batch(pa.RecordBatch.from_pylist(self._tweets, schema=TWEET_ROW_SCHEMA))
-        if self._users:
-            self._writers["users"].write_batch(pa.RecordBatch.from_pylist(self._users, schema=USER_ROW_SCHEMA))
-        self._tweets, self._users = [], []
+        tweets, users = self._rows.take()
+        if tweets is not None:
+            self._writers["tweets"].write_batch(tweets)
+        if users is not None:
+            self._writers["users"].write_batch(users)
 
     def close(self) -> tuple[Path, Path]:
         self._flush()
