@@ -26,7 +26,6 @@ from twitter_assets.assets.tables import (
 )
 from twitter_assets.automation.lineage import GOLD_READS_SILVER_WEEK  # gold D reads silver D..D+6
 from twitter_assets.lake import Lake
-from twitter_assets.report.metadata import chart_metadata
 
 DAILY_INTERACTIONS_KEY = AssetKey(["gold", "daily_interactions"])
 
@@ -139,7 +138,7 @@ def build_gold_assets() -> list[AssetsDefinition]:
                 "preview": preview(frame, column_names(DAILY_INTERACTIONS_COLUMNS[:16]), rows=10),
                 "dagster/column_schema": column_schema(DAILY_INTERACTIONS_COLUMNS),
                 # run-level: the chart covers the last 30 days, not one partition
-                "chart": chart_metadata(lake),
+                "chart": _chart(lake),
             }
         )
 
@@ -165,3 +164,11 @@ def write_by_source_day(lake: Lake, table: str, rows: "pa.Table") -> list[tuple[
         mask = pc.and_(pc.equal(rows["source"], source), pc.equal(rows["day"], pa.scalar(day, pa.date32())))
         lake.write_partition(table, source, day, rows.filter(mask))
     return keys
+
+
+def _chart(lake: Lake):
+    """The run's chart metadata; the report package (matplotlib, pandas) is imported here, when a
+    step draws it, so importing the code location stays fast for every Dagster process."""
+    from twitter_assets.report.metadata import chart_metadata
+
+    return chart_metadata(lake)

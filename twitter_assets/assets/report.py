@@ -14,7 +14,6 @@ from twitter_assets.assets.sentiment import DAILY_SENTIMENT_KEY
 from twitter_assets.checks.report import check_verdicts, run_check_evaluations
 from twitter_assets.lake import Lake
 from twitter_assets.partitions import daily_partitions, single_run_backfill
-from twitter_assets.report.publish import publish_report
 
 REPORT_KEY = AssetKey(["report", "daily_html"])
 
@@ -37,6 +36,8 @@ def build_report_assets() -> list[AssetsDefinition]:
         ),
     )
     def daily_html(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:
+        from twitter_assets.report.publish import publish_report  # here: matplotlib loads when drawing
+
         verdicts = latest_check_verdicts(context)
         where, size = publish_report(lake, check_verdicts=verdicts)
         context.log.info(f"report written: {where} ({size:,} bytes, {len(verdicts)} check verdicts)")

@@ -28,7 +28,6 @@ from twitter_assets.assets.tables import (
 )
 from twitter_assets.lake import Lake
 from twitter_assets.partitions import parse_day
-from twitter_assets.report.metadata import chart_metadata
 
 TWEET_SENTIMENT_KEY = AssetKey(["gold", "tweet_sentiment"])
 DAILY_SENTIMENT_KEY = AssetKey(["gold", "daily_sentiment"])
@@ -219,7 +218,7 @@ def build_sentiment_assets() -> list[AssetsDefinition]:
                 "run_rows": len(frame),
                 "preview": preview(frame, column_names(DAILY_SENTIMENT_COLUMNS[:7]), rows=10),
                 "dagster/column_schema": column_schema(DAILY_SENTIMENT_COLUMNS),
-                "chart": chart_metadata(lake),
+                "chart": _chart(lake),
             }
         )
 
@@ -234,3 +233,11 @@ def _day_figures(rows) -> dict[str, object]:
         for name in ("mean_score", "share_positive", "share_neutral", "share_negative"):
             figures[name] = round(float((rows[name].fillna(0) * weights).sum()), 4)
     return figures
+
+
+def _chart(lake: Lake):
+    """The run's chart metadata; the report package (matplotlib, pandas) is imported here, when a
+    step draws it, so importing the code location stays fast for every Dagster process."""
+    from twitter_assets.report.metadata import chart_metadata
+
+    return chart_metadata(lake)
