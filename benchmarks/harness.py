@@ -31,6 +31,24 @@ def load_wait_seconds() -> float:
     return float(os.environ.get("BENCH_LOAD_WAIT", "20"))
 
 
+def quiet_load() -> float:
+    """The CLI figures are timed only once the 1-minute load is below this (or the wait is over)."""
+    return float(os.environ.get("BENCH_QUIET_LOAD", "1.5"))
+
+
+def quiet_wait_seconds() -> float:
+    """How long to wait, at most, for `quiet_load()` before a CLI figure."""
+    return float(os.environ.get("BENCH_QUIET_WAIT", "60"))
+
+
+def wait_for_load(below: float, timeout: float) -> float:
+    """Wait (at most `timeout` s) for the 1-minute load to fall below `below`; the seconds waited."""
+    started = time.monotonic()
+    while load1() >= below and time.monotonic() - started < timeout:
+        time.sleep(min(3.0, max(0.0, timeout - (time.monotonic() - started))))
+    return time.monotonic() - started
+
+
 def load1() -> float:
     return os.getloadavg()[0]
 

@@ -46,6 +46,8 @@ def _warm_up() -> None:
     import pyarrow.compute  # noqa: F401 - and what the lake imports where it uses it
     import pyarrow.parquet  # noqa: F401
 
+    import twitter_assets.report.metadata  # noqa: F401 - the gold and sentiment steps' charts (matplotlib)
+
 
 _warm_up()
 

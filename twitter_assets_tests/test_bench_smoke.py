@@ -12,6 +12,8 @@ from benchmarks.run import run_suite
 @pytest.mark.timeout(1200)
 def test_bench_suite_runs_at_a_tiny_size(tmp_path, monkeypatch):
     monkeypatch.setenv("BENCH_MAX_LOAD", "1000")  # no waiting for a quiet machine, no re-runs
+    monkeypatch.setenv("BENCH_QUIET_WAIT", "0")
+    monkeypatch.setenv("BENCH_REPEATS", "2")  # the median path, kept short
     results = tmp_path / "RESULTS.md"
     figures = run_suite(
         [10_000],
@@ -41,6 +43,11 @@ def test_bench_suite_runs_at_a_tiny_size(tmp_path, monkeypatch):
     assert limited["fetch"]["rate_limit_waits"] >= 1
     assert figures["backfill"]["separate"].result["runs"] and len(figures["backfill"]["separate"].result["runs"]) == 2
     text = results.read_text()
-    for heading in ("## Targets", "## 1. raw -> silver", "## 2.", "## 3.", "## 4.", "## 5."):
+    tiny = figures["tiny"]
+    assert 0 < tiny["tweets"] < n
+    assert tiny["land"].result["search_requests"] == math.ceil(tiny["tweets"] / 100)
+    assert len(tiny["gold"].result["repeats"]) == 2
+    assert len(figures["backfill"]["one"].result["tries"]) == 2
+    for heading in ("## Targets", "## 1. raw -> silver", "## 2.", "## 3.", "## 4.", "## 5.", "## 6."):
         assert heading in text
     assert "load average" in text
