@@ -7,6 +7,7 @@ same about the data: it passes when yesterday's gold partition has been material
 ended, and runs itself at 02:00 UTC through the automation sensor.
 """
 
+import functools
 from datetime import datetime, timedelta, timezone
 
 from dagster import (
@@ -29,6 +30,12 @@ def freshness_policy_for(group: str) -> FreshnessPolicy | None:
     """Gold carries the policy: it is what people read, and it is late whenever anything upstream is."""
     if group != "gold":
         return None
+    return _gold_freshness_policy()
+
+
+@functools.cache
+def _gold_freshness_policy() -> FreshnessPolicy:
+    """One policy object for every gold asset: building it scans ~1000 cron ticks (~10 ms)."""
     return FreshnessPolicy.cron(deadline_cron=FRESHNESS_DEADLINE_CRON, lower_bound_delta=timedelta(hours=2))
 
 

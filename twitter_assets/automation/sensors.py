@@ -12,7 +12,6 @@ import json
 import os
 from typing import Any
 
-import requests
 from dagster import (
     AssetSelection,
     AutomationConditionSensorDefinition,
@@ -103,6 +102,8 @@ def alert_on_run_failure(context: RunFailureSensorContext) -> None:
     url = os.environ.get(ALERT_WEBHOOK_ENV)
     if not url:
         return
+    import requests  # here: importing the code location stays fast
+
     response = requests.post(url, json=payload, timeout=10)
     if response.status_code >= 300:
         context.log.error(f"the alert webhook answered {response.status_code}: {response.text[:200]}")

@@ -18,17 +18,20 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from dagster import ConfigurableResource, get_dagster_logger
 from pydantic import Field, PrivateAttr
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from twitter_assets.partitions import format_api_time
+
+if TYPE_CHECKING:  # imported where a request is made: importing the code location stays fast
+    import requests
 
 TOKEN_ENV = "TWITTER_BEARER_TOKEN"
 BASE_URL_ENV = "TWITTER_API_BASE_URL"
@@ -147,7 +150,7 @@ class XApiClient(ConfigurableResource):
     max_rate_limit_waits: int = 10
     page_size: int = MAX_PAGE_SIZE
 
-    _session: requests.Session | None = PrivateAttr(default=None)
+    _session: Any = PrivateAttr(default=None)  # a requests.Session, made on first use
     # endpoint -> the epoch second its spent rate-limit window resets
     _spent_until: dict[str, float] = PrivateAttr(default_factory=dict)
     # endpoint -> {"remaining": ..., "reset": ...} from the last answer, for progress reporting
@@ -217,7 +220,7 @@ class XApiClient(ConfigurableResource):
         """The user object of a handle (`id`, `name`, `username`, `created_at`)."""
         body = self._get(
             USER_BY_USERNAME_PATH,
-            USER_BY_USERNAME_PATH.format(username=requests.utils.quote(username, safe="")),
+            USER_BY_USERNAME_PATH.format(username=urllib.parse.quote(username, safe="")),
             {"user.fields": USER_FIELDS},
             stats or FetchStats(),
         )
@@ -231,6 +234,8 @@ class XApiClient(ConfigurableResource):
         if self._session is None:
             if not self.bearer_token:
                 raise XApiAuthError(f"no bearer token: set {TOKEN_ENV}")
+            import requests
+
             session = requests.Session()
             session.headers["Authorization"] = f"Bearer {self.bearer_token}"
             session.headers["User-Agent"] = "twitter_assets/0.1 (+dagster)"
@@ -278,6 +283,8 @@ class XApiClient(ConfigurableResource):
                 self._wait_until(limited.reset_at, stats, f"{path} answered 429 Too Many Requests")
 
     def _get_once(self, endpoint: str, path: str, params: dict[str, Any], stats: FetchStats) -> dict[str, Any]:
+        import requests
+
         stats.requests += 1
         try:
             response = self._http().get(self.base_url.rstrip("/") + path, params=params, timeout=self.timeout_seconds)
