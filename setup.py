@@ -14,7 +14,7 @@ setup(
         "dagster>=1.13,<1.14",
         "dagster-webserver>=1.13,<1.14",
         "requests>=2.31,<3",
-        "duckdb>=1.1,<3",
+        "duckdb>=2.0,<3",
         "pyarrow>=18,<27",
         "fsspec>=2024.6,<2027",
         "pandas>=2.2,<4",

@@ -694,13 +694,13 @@ def _migrate_legacy_tables(lake: Lake, db: duckdb.DuckDBPyConnection) -> None:
     log = get_dagster_logger()
     for table in sorted(tables):
         if table == "silver.users":
-            frame = db.execute(
+            frame = db.sql(
                 """SELECT '_migrated' AS source, d.day, 0 AS seen_order, user_id, username, name, created_at
                    FROM silver.users, LATERAL (SELECT unnest([first_seen_day, last_seen_day]) AS day) d"""
             ).to_arrow_table()
             target = "silver.users_seen"
         elif table in PARTITIONED_TABLES:
-            frame = db.execute(f"SELECT * FROM {table}").to_arrow_table()
+            frame = db.sql(f"SELECT * FROM {table}").to_arrow_table()
             target = table
         else:
             continue

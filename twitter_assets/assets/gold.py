@@ -124,7 +124,7 @@ def build_gold_assets() -> list[AssetsDefinition]:
         window = context.partition_time_window
         params = {"first_day": window.start.date(), "last_day": (window.end - timedelta(days=1)).date()}
         with lake.connect() as db:
-            rows = db.execute(DAILY_INTERACTIONS_SQL, params).to_arrow_table()
+            rows = db.sql(DAILY_INTERACTIONS_SQL, params=params).to_arrow_table()
         write_by_source_day(lake, "gold.daily_interactions", rows)
         frame = rows.to_pandas()
         report_partitions(

@@ -127,7 +127,7 @@ def score_source_day(lake: Lake, db, source: str, day, model: "Scorer | None" = 
     model = model or sentiment.scorer()
     schema = _tweet_sentiment_schema()
     counts = {"negative": 0, "neutral": 0, "positive": 0}
-    reader = db.execute(_ELIGIBLE_SQL, {"source": source, "day": day}).to_arrow_reader(SCORE_BATCH)
+    reader = db.sql(_ELIGIBLE_SQL, params={"source": source, "day": day}).to_arrow_reader(SCORE_BATCH)
     with tempfile.TemporaryDirectory(prefix="twitter-sentiment-", dir=lake._scratch_dir()) as scratch:
         local = f"{scratch}/part.parquet"
         with pq.ParquetWriter(local, schema, compression="zstd") as writer:
@@ -215,7 +215,7 @@ def build_sentiment_assets() -> list[AssetsDefinition]:
         window = context.partition_time_window
         params = {"first_day": window.start.date(), "last_day": parse_day(context.partition_keys[-1])}
         with lake.connect() as db:
-            rows = db.execute(DAILY_SENTIMENT_SQL, params).to_arrow_table()
+            rows = db.sql(DAILY_SENTIMENT_SQL, params=params).to_arrow_table()
         write_by_source_day(lake, "gold.daily_sentiment", rows)
         frame = rows.to_pandas()
         report_partitions(
