@@ -599,10 +599,15 @@ class RawLanding:
         sha = str(previous.get("pages_sha256", ""))[:16]
         stale = {previous.get("pages_file", LEGACY_PAGES_FILE), f"tweets-{sha}.parquet", f"users-{sha}.parquet"}
         for name in stale - keep:
-            path = f"{directory}/{name}"
-            if self.lake.fs.exists(path):
-                self.lake.fs.rm(path)
+            self._remove(f"{directory}/{name}")
         self._remove_uncommitted(directory, keep)
+
+    def _remove(self, path: str) -> None:
+        """Delete one file; gone already is done (concurrent landings of a day clean up the same files)."""
+        try:
+            self.lake.fs.rm(path)
+        except FileNotFoundError:
+            pass
 
     def _remove_uncommitted(self, directory: str, keep: set[str]) -> None:
         """Drop files of landings that never committed: a process killed between publishing its
@@ -613,11 +618,14 @@ class RawLanding:
             name = str(path).rsplit("/", 1)[-1]
             if name in keep or not _LANDING_FILE_RE.match(name):
                 continue
-            modified = self.lake.fs.modified(path)
+            try:
+                modified = self.lake.fs.modified(path)
+            except FileNotFoundError:  # removed by a concurrent landing since the listing
+                continue
             if modified.tzinfo is None:
                 modified = modified.replace(tzinfo=timezone.utc)
             if modified.timestamp() < self._started:
-                self.lake.fs.rm(path)
+                self._remove(path)
 
     def __enter__(self) -> RawLanding:
         return self

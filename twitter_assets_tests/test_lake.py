@@ -144,3 +144,29 @@ def test_a_landing_from_before_compact_rows_gets_them_from_its_pages(tmp_path):
     lake = Lake(root=str(tmp_path))
     tweets, _ = lake.raw_rows("aluraonline", DAY, lake.read_manifest("aluraonline", DAY))
     assert duckdb.sql(f"SELECT tweet_id FROM '{tweets}'").fetchall() == [("1",)]
+
+
+def test_cleaning_up_files_a_concurrent_landing_already_removed_is_not_an_error(tmp_path):
+    """Two writers that replaced the same landing both remove its files: the second finds them gone
+    (seen with four concurrent writers on S3: FileNotFoundError from the loser)."""
+    lake = Lake(root=str(tmp_path))
+    first = lake.write_raw_day("aluraonline", DAY, PAGES, {})
+    second = lake.write_raw_day("aluraonline", DAY, PAGES[:1], {})  # removed the first landing's files
+    sha = second["pages_sha256"][:16]
+    current = {"manifest.json", second["pages_file"], f"tweets-{sha}.parquet", f"users-{sha}.parquet"}
+    directory = lake.raw_day_dir("aluraonline", DAY)
+    gone = [f"{directory}/{first['pages_file']}", f"{directory}/tweets-{first['pages_sha256'][:16]}.parquet"]
+    listing = lake.fs.glob
+
+    def listing_taken_before_the_other_writer_removed_them(pattern: str):  # the interleaving, made exact
+        return [*listing(pattern), *gone]
+
+    with lake.begin_raw_landing("aluraonline", DAY) as late:  # a writer that also read `first` as replaced
+        lake.fs.glob = listing_taken_before_the_other_writer_removed_them
+        try:
+            late._remove_unreferenced(first, keep=current)
+        finally:
+            del lake.fs.glob
+        late.abort()
+    assert {path.name for path in day_dir(tmp_path).iterdir()} == current
+    assert lake.read_raw_day("aluraonline", DAY).pages == PAGES[:1]
