@@ -182,6 +182,7 @@ def distributed(world, embedded) -> Iterator[Distributed]:
     try:
         for name in WORKERS:
             workers[name] = harness.start_worker(name, celery_yaml, env, logs)
+        harness.stop_automation(env)
         daemon = harness.start_daemon(env, logs)
         harness.wait_for_workers(WORKERS, workers.values())
         state = Distributed(

@@ -181,6 +181,19 @@ def wait_for_workers(names: Iterable[str], procs: Iterable[Proc], timeout: float
     raise RuntimeError(f"workers {list(names)} not ready in {timeout:.0f} s")
 
 
+AUTOMATION_SENSOR = "keep_partitions_up_to_date"
+
+
+def stop_automation(env: dict[str, str]) -> None:
+    """Record the automation sensor as stopped in the instance (as an operator would with the CLI), so the
+    daemon only runs what a test launches: automation runs would write into the lake while a test empties
+    or compares it."""
+    command = [str(BIN / "dagster"), "sensor", "stop", AUTOMATION_SENSOR, "-m", "twitter_assets.definitions"]
+    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180)
+    if completed.returncode:
+        raise RuntimeError(f"dagster sensor stop failed: {completed.stderr[-3000:]}")
+
+
 def start_daemon(env: dict[str, str], log_dir: Path) -> Proc:
     return spawn("daemon", [str(BIN / "dagster-daemon"), "run", "-m", "twitter_assets.definitions"], env, log_dir)
 

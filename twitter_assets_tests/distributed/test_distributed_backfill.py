@@ -148,6 +148,13 @@ def test_the_run_queue_holds_a_second_run_until_the_first_ends(distributed):
     assert second.start_time >= first.end_time, (first.end_time, second.start_time)
 
 
+def test_only_the_tests_runs_ran(distributed):
+    """The automation sensor is stopped in this instance: no run of its own wrote into the lake."""
+    with distributed.instance() as instance:
+        runs = instance.get_runs()
+    assert runs and all("twitter/test" in run.tags for run in runs), [run.tags for run in runs]
+
+
 def test_figures_are_written(distributed, embedded):
     figures = write_figures(embedded, distributed)
     print("\n" + json.dumps(figures, indent=2))  # noqa: T201
