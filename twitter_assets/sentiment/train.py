@@ -140,6 +140,18 @@ def search(texts: list[str], labels: np.ndarray) -> None:
         print(f"cv macro-F1 {f1:.4f} ± {sd:.4f}  {p}  ({time.perf_counter() - t0:.1f}s)", flush=True)
 
 
+def val_figures(truth: np.ndarray, pred: np.ndarray) -> dict:
+    """Accuracy, macro-F1 and per-class F1 on val, as stored in the model's json."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    per_class = f1_score(truth, pred, average=None)
+    return {
+        "val_accuracy": round(float(accuracy_score(truth, pred)), 4),
+        "val_macro_f1": round(float(f1_score(truth, pred, average="macro")), 4),
+        "val_f1_per_class": dict(zip(LABELS, (round(float(v), 4) for v in per_class), strict=True)),
+    }
+
+
 ACCURATE_VERSION = "e5stack-pt-1"
 ACCURATE_C = 3.0  # chosen by 5-fold CV on train over C in (0.3, 1, 3) with the fast logits weighted 0.5 or 1
 
@@ -159,23 +171,16 @@ def out_of_fold_logits(texts: list[str], labels: np.ndarray) -> np.ndarray:
 def train_accurate(data: Path, out: Path, no_eval: bool = False) -> int:
     """Fit the accurate mode's second stage on train (stacking) and write accurate.npz/.json into ``out``."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     from twitter_assets.sentiment import accurate
 
     base_meta = json.loads((out / "model.json").read_text(encoding="utf-8"))
     texts, labels = load_split(data, "train")
-    cache = accurate.EmbeddingCache()
-    encoder: list[accurate.Encoder] = []
-
-    def lazy_encoder() -> accurate.Encoder:
-        if not encoder:
-            encoder.append(accurate.load_encoder(accurate.E5_VARIANT))
-        return encoder[0]
-
+    cache = accurate.EmbeddingCache()  # the embedder is loaded (~0.02 s) only for texts not cached yet
     t0 = time.perf_counter()
-    emb = cache.get(texts, accurate.E5_VARIANT, lazy_encoder)
+    emb = cache.get(texts, accurate.E5_VARIANT, accurate.load_encoder)
     x = accurate.stack_features(out_of_fold_logits(texts, labels), emb)
     clf = LogisticRegression(C=ACCURATE_C, max_iter=5000, tol=1e-6, solver="lbfgs")
     clf.fit(x, labels)
@@ -202,17 +207,13 @@ def train_accurate(data: Path, out: Path, no_eval: bool = False) -> int:
             for r in range(CV_REPEATS)
         ]
         vt, vl = load_split(data, "val")
-        lookup = dict(zip(vt, cache.get(vt, accurate.E5_VARIANT, lazy_encoder), strict=True))
-        accurate.save_stack(out, clf.coef_.T, clf.intercept_, meta)
+        lookup = dict(zip(vt, cache.get(vt, accurate.E5_VARIANT, accurate.load_encoder), strict=True))
+        accurate.save_stack(out, clf.coef_.T, clf.intercept_, meta)  # val is scored through the shipped files
         scorer = accurate.AccurateScorer(out, encoder=lambda batch: np.array([lookup[t] for t in batch]))
         pred = scorer.probabilities(vt).argmax(axis=1)
         meta["metrics"] = {
             f"train_cv5x{CV_REPEATS}_macro_f1_mean": round(float(np.mean(cv)), 4),
-            "val_accuracy": round(float(accuracy_score(vl, pred)), 4),
-            "val_macro_f1": round(float(f1_score(vl, pred, average="macro")), 4),
-            "val_f1_per_class": dict(
-                zip(LABELS, (round(float(v), 4) for v in f1_score(vl, pred, average=None)), strict=True)
-            ),
+            **val_figures(vl, pred),
         }
         print(meta["metrics"])
     accurate.save_stack(out, clf.coef_.T, clf.intercept_, meta)
@@ -251,19 +252,13 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     if not args.no_eval and (args.data / "val_text.txt").exists():
-        from sklearn.metrics import accuracy_score, f1_score
-
         cv, cv_sd = cross_validate(texts, labels, DEFAULT_CONFIG, DEFAULT_C, USE_IDF, n_repeats=CV_REPEATS)
         vt, vl = load_split(args.data, "val")
         pred = predict(weights, vt)
         meta["metrics"] = {
             f"train_cv5x{CV_REPEATS}_macro_f1_mean": round(cv, 4),
             f"train_cv5x{CV_REPEATS}_macro_f1_sd": round(cv_sd, 4),
-            "val_accuracy": round(float(accuracy_score(vl, pred)), 4),
-            "val_macro_f1": round(float(f1_score(vl, pred, average="macro")), 4),
-            "val_f1_per_class": dict(
-                zip(LABELS, (round(float(x), 4) for x in f1_score(vl, pred, average=None)), strict=True)
-            ),
+            **val_figures(vl, pred),
         }
         print(meta["metrics"])
     weights.save(args.out, meta)
