@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -54,20 +55,38 @@ def test_the_token_comes_from_the_environment():
         process.wait(timeout=10)
 
 
+def _count_all_pages(session: requests.Session, base_url: str, params: dict[str, object]) -> tuple[int, list[str]]:
+    """Follow next_token to the end; the number of tweets and their created_at values."""
+    params, total, created = dict(params), 0, []
+    while True:
+        body = session.get(base_url + SEARCH, params=params, timeout=10).json()
+        total += body["meta"]["result_count"]
+        created += [tweet["created_at"] for tweet in body.get("data", [])]
+        if "next_token" not in body["meta"]:
+            return total, created
+        params["next_token"] = body["meta"]["next_token"]
+
+
 def test_recorded_pages_shifted_into_the_window(seed_pages):
+    # The recording holds 148 tweets: 20 on 2021-12-09 (12:06..23:35 UTC) and 128 on 2021-12-10..15.
     process, base_url = start("--token", "t", "--pages", *map(str, seed_pages), "--shift-into-window")
     try:
         session = requests.Session()
         session.headers["Authorization"] = "Bearer t"
-        params, total = {"query": "AluraOnline", "max_results": 100}, 0
-        while True:
-            meta = session.get(base_url + SEARCH, params=params, timeout=10).json()["meta"]
-            total += meta["result_count"]
-            if "next_token" not in meta:
-                break
-            params["next_token"] = meta["next_token"]
-        # 2021-12-10..15 are whole days inside the default 7-day window; 2021-12-09 only partly
-        assert 141 <= total <= 148
+        query = {"query": "AluraOnline", "max_results": 100, "tweet.fields": "created_at"}
+        # The default window (the last 7 days) holds the six whole days and the part of 2021-12-09 that is
+        # later in its day than now is in today: how much depends on the hour the test runs, so only bounds.
+        total, created = _count_all_pages(session, base_url, query)
+        assert 128 <= total <= 148
+        # The last recorded day (2021-12-15) became the simulator's yesterday...
+        newest = datetime.fromisoformat(max(created).replace("Z", "+00:00")).date()
+        assert newest == (datetime.now(timezone.utc) - timedelta(days=1)).date() or newest == (
+            datetime.now(timezone.utc) - timedelta(days=2)  # the test crossed midnight UTC
+        ).date()
+        # ...so the six whole recorded days 2021-12-10..15 start five days before it: exactly their 128 tweets.
+        start_of_dec_10 = datetime.combine(newest - timedelta(days=5), datetime.min.time(), tzinfo=timezone.utc)
+        total, _ = _count_all_pages(session, base_url, {**query, "start_time": start_of_dec_10.isoformat()})
+        assert total == 128
     finally:
         process.terminate()
         process.wait(timeout=10)
