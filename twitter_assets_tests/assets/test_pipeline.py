@@ -1,11 +1,13 @@
 """Real Dagster materializations of raw -> silver -> gold against the simulator and a temporary lake."""
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from dagster import AssetSelection
 
+import twitter_assets.assets.raw as raw_module
 from twitter_assets.partitions import day_bounds
 from twitter_assets.sources import Source
 from twitter_assets_tests.pipeline_fixtures import land, tweet
@@ -18,14 +20,33 @@ def today() -> date:
     return datetime.now(timezone.utc).date()
 
 
-def api_tweet_ids(x_api, query: str, day: date) -> set[str]:
-    """The oracle: what the API itself returns for a day, fetched independently of the assets."""
-    start, end = day_bounds(day)
-    return {tweet["id"] for page in x_api.search_recent(query, start, end).pages for tweet in page.body.get("data", [])}
+def api_tweet_ids(x_api, query: str, day: date, start: datetime | None = None) -> set[str]:
+    """The oracle: what the API itself returns for a day (from `start` on), fetched independently of the assets."""
+    day_start, end = day_bounds(day)
+    pages = x_api.search_recent(query, start or day_start, end).pages
+    return {tweet["id"] for page in pages for tweet in page.body.get("data", [])}
 
 
-def test_backfill_of_several_days_in_one_run(pipeline, make_x_api):
-    days = [today() - timedelta(days=n) for n in (3, 2, 1)]
+@pytest.fixture
+def noon(monkeypatch) -> datetime:
+    """A fixed "now", today 12:00:30 UTC, for the raw assets (and a simulator given `clock=lambda: noon`):
+    how much of the day 7 days back the API window still holds depends on the hour."""
+    now = datetime.combine(today(), time(12, 0, 30), tzinfo=timezone.utc)
+
+    class FixedDatetime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return now.astimezone(tz)
+
+    monkeypatch.setattr(raw_module, "datetime", FixedDatetime)
+    return now
+
+
+def test_backfill_of_several_days_in_one_run(make_pipeline, make_simulator, make_x_api, noon):
+    # At a fixed hour: in the first seconds after midnight yesterday is not whole yet (end_time lag).
+    simulator = make_simulator(clock=lambda: noon)
+    pipeline = make_pipeline(simulator=simulator)
+    days = [noon.date() - timedelta(days=n) for n in (3, 2, 1)]
     result = pipeline.backfill(days[0], days[-1])
     assert result.success
     assert len(pipeline.instance.get_runs()) == 1
@@ -34,7 +55,7 @@ def test_backfill_of_several_days_in_one_run(pipeline, make_x_api):
     gold = pipeline.query("SELECT day, n_tweets, n_conversations, weekday FROM gold.daily_interactions ORDER BY day")
     assert [row[0] for row in gold] == days
     for day, n_tweets, _, weekday in gold:
-        expected = api_tweet_ids(make_x_api(), ALURA.query, day)
+        expected = api_tweet_ids(make_x_api(simulator=simulator), ALURA.query, day)
         assert {tweet_id for d, tweet_id in tweets if d == day} == expected
         assert n_tweets == len(expected) > 0
         assert weekday == day.strftime("%a")
@@ -109,23 +130,34 @@ def test_landed_day_outside_the_window_is_kept(pipeline, simulator):
     assert pipeline.query("SELECT tweet_id FROM silver.tweets") == [("1",)]
 
 
-def test_clamped_day_never_lands_fewer_tweets_than_it_had(pipeline):
-    day = today() - timedelta(days=7)  # partly outside the 7-day window
+def test_clamped_day_never_lands_fewer_tweets_than_it_had(make_pipeline, make_simulator, noon):
+    pipeline = make_pipeline(simulator=make_simulator(clock=lambda: noon))
+    day = noon.date() - timedelta(days=7)  # partly outside the 7-day window: served from 12:02:30 on
     land(pipeline.lake, day, [tweet(str(n), day) for n in range(1, 5000)])
     result = pipeline.backfill(day, day, selection="raw")
     assert result.success
     assert pipeline.lake.read_raw_day("aluraonline", day).tweet_count == 4999
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["outcome"].value == "kept" and metadata["tweets"].value == 4999
+    assert f"covers only {day}T12:02:30Z.." in metadata["note"].value  # it was fetched, clamped, and kept
     assert "kept" in metadata["run_days"].value
 
 
-def test_clamped_day_is_fetched_for_the_part_the_api_serves(pipeline):
-    day = today() - timedelta(days=7)
+def test_clamped_day_is_fetched_for_the_part_the_api_serves(make_pipeline, make_simulator, make_x_api, noon):
+    simulator = make_simulator(clock=lambda: noon)
+    pipeline = make_pipeline(simulator=simulator)
+    day = noon.date() - timedelta(days=7)
     result = pipeline.backfill(day, day)
     assert result.success
     manifest = pipeline.lake.read_raw_day("aluraonline", day).manifest
-    assert manifest["clamped"] is True and manifest["start_time"] > f"{day}T00:00:00Z"
+    # the API serves from now - 7 days on; the assets ask 2 minutes later than that (a safety margin)
+    served_from = datetime.combine(day, time(12, 2, 30), tzinfo=timezone.utc)
+    assert manifest["clamped"] is True
+    next_day = day + timedelta(days=1)
+    assert (manifest["start_time"], manifest["end_time"]) == (f"{day}T12:02:30Z", f"{next_day}T00:00:00Z")
+    expected = api_tweet_ids(make_x_api(simulator=simulator), ALURA.query, day, start=served_from)
+    assert {tweet_id for (tweet_id,) in pipeline.query("SELECT tweet_id FROM silver.tweets")} == expected
+    assert len(expected) > 0
     assert pipeline.query("SELECT clamped FROM silver.source_days") == [(True,)]
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["clamped"].value is True and metadata["complete"].value is False

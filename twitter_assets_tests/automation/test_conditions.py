@@ -1,7 +1,7 @@
 """The automation conditions on a real temporary instance, against real runs on the simulator:
 what each tick requests (evaluate_automation_conditions), with the cursor carried between ticks."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from dagster import AssetKey, AssetSelection, evaluate_automation_conditions, materialize
@@ -29,7 +29,9 @@ def requested(result) -> dict[str, list[str]]:
 
 @pytest.fixture
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    """The ticks' evaluation time: today at a fixed hour, so which days the window reaches (and which
+    cron ticks a test passes) does not depend on when the test runs."""
+    return datetime.combine(datetime.now(timezone.utc).date(), time(12, 0, 30), tzinfo=timezone.utc)
 
 
 @pytest.fixture

@@ -4,6 +4,10 @@ silver and gold, and afterwards no finished day fetched again.
 Real processes: `dagster-daemon run -w workspace.yaml` with $DAGSTER_HOME holding the repository's
 dagster.yaml, the simulator over HTTP on 127.0.0.1, a sensor interval of a few seconds and a small
 daily volume. The figures (time to fill, runs, refetches) are printed (`pytest -s` shows them).
+
+The daemon runs on the wall clock, so the test starts where no clock event can fall inside it: a
+today's-refresh or final-fetch tick (their runs rebuild gold for the six days before: finished days
+"fetched again"), the oldest day leaving the API window (23:58) or the day changing (00:00).
 """
 
 import os
@@ -14,18 +18,24 @@ import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from datetime import time as day_time
 from pathlib import Path
 
 import pytest
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus
+from dagster._utils.schedules import get_next_cron_tick
 
-from twitter_assets.partitions import PARTITIONS_START_ENV, default_partitions_start
+from twitter_assets.automation.conditions import FINALISE_CRON, TODAY_REFRESH_CRON
+from twitter_assets.partitions import PARTITIONS_START_ENV, WINDOW_START_MARGIN, default_partitions_start
 from twitter_assets.simulator import SyntheticCorpus
 from twitter_assets_tests.conftest import REPO_ROOT
 
 FILL_DEADLINE_S = 240
 SETTLE_S = 30
 KEYS = ["raw/alura", "raw/python", "silver/tweets", "silver/users", "gold/daily_interactions"]
+# From the daemon's start to the last snapshot: start-up, the fill, the settling ticks.
+CLOCK_SPAN_S = FILL_DEADLINE_S + SETTLE_S + 30
+AFTER_EVENT_S = 30  # past a tick or midnight (yesterday's window reaches its end 15 s after midnight)
 
 
 def materializations(instance: DagsterInstance, key: str) -> Counter:
@@ -35,7 +45,38 @@ def materializations(instance: DagsterInstance, key: str) -> Counter:
     return Counter(record.partition_key for record in records)
 
 
-@pytest.mark.timeout(300) if hasattr(pytest.mark, "timeout") else (lambda f: f)
+def clock_events(now: datetime) -> list[datetime]:
+    """The next moments at which the daemon's work changes by the clock alone."""
+    midnight = datetime.combine(now.date() + timedelta(days=1), day_time.min, tzinfo=timezone.utc)
+    return [
+        get_next_cron_tick(TODAY_REFRESH_CRON, now, "UTC"),  # today refreshed -> gold of the 6 days before rebuilt
+        get_next_cron_tick(FINALISE_CRON, now, "UTC"),  # yesterday's final fetch -> the same for its 6 days before
+        midnight - WINDOW_START_MARGIN,  # the oldest day of the window can no longer be fetched
+        midnight,  # today becomes yesterday
+    ]
+
+
+def wait_until_clear_of_clock_events() -> datetime:
+    """Sleep past any clock event due within CLOCK_SPAN_S (at most once a few minutes); return now."""
+    while True:
+        now = datetime.now(timezone.utc)
+        due = [event for event in clock_events(now) if (event - now).total_seconds() < CLOCK_SPAN_S]
+        if not due:
+            return now
+        time.sleep((max(due) - now).total_seconds() + AFTER_EVENT_S)
+
+
+def test_clock_events_are_the_ticks_and_the_end_of_the_day():
+    events = clock_events(datetime(2026, 11, 24, 21, 59, 30, tzinfo=timezone.utc))
+    assert events == [
+        datetime(2026, 11, 24, 22, 0, tzinfo=timezone.utc),
+        datetime(2026, 11, 25, 0, 30, tzinfo=timezone.utc),
+        datetime(2026, 11, 24, 23, 58, tzinfo=timezone.utc),
+        datetime(2026, 11, 25, 0, 0, tzinfo=timezone.utc),
+    ]
+
+
+@pytest.mark.timeout(300 + CLOCK_SPAN_S + AFTER_EVENT_S)
 def test_daemon_alone_fills_the_window_for_two_sources_then_leaves_finished_days_alone(make_simulator, tmp_path):
     simulator = make_simulator(SyntheticCorpus(account_username="AluraOnline", seed=3, daily_volume=30))
     home = tmp_path / "dagster_home"
@@ -57,7 +98,7 @@ def test_daemon_alone_fills_the_window_for_two_sources_then_leaves_finished_days
         "PYTHONPATH": str(REPO_ROOT),
     }
     env.pop(PARTITIONS_START_ENV, None)  # the default: the window's oldest day
-    now = datetime.now(timezone.utc)
+    now = wait_until_clear_of_clock_events()
     today = now.date()
     window = [
         default_partitions_start(now) + timedelta(days=n) for n in range((today - default_partitions_start(now)).days)
@@ -98,9 +139,9 @@ def test_daemon_alone_fills_the_window_for_two_sources_then_leaves_finished_days
         os.killpg(daemon.pid, signal.SIGTERM)
         daemon.wait(timeout=60)
 
-    # Today's partial day may be refreshed by its own cron tick, and yesterday finalised at 00:30:
-    # neither is a finished day being fetched again by the gap filler.
-    finished = expected - {(today - timedelta(days=1)).isoformat()}
+    # No refresh or final-fetch tick fell inside the test (see wait_until_clear_of_clock_events), so
+    # every day of the window, yesterday included, is finished: fetched once by the gap filler.
+    finished = expected
     refetched = {
         key: {day: after[key][day] - before[key][day] for day in finished if after[key][day] != before[key][day]}
         for key in KEYS

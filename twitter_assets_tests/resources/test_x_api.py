@@ -16,8 +16,10 @@ from twitter_assets.resources.x_api import (
 SEARCH = "/2/tweets/search/recent"
 
 
-def yesterday_window() -> tuple[datetime, datetime]:
-    start = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+def whole_day_window() -> tuple[datetime, datetime]:
+    """A whole day inside the 7-day window at any hour: the day before yesterday (yesterday is refused
+    for the first 10 s after midnight, its end_time being too close to now)."""
+    start = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
     return start, start + timedelta(days=1)
 
 
@@ -27,7 +29,7 @@ def search_requests(simulator):
 
 def test_pages_follow_next_token_to_the_last_page(simulator, make_x_api):
     client = make_x_api(page_size=10)
-    start, end = yesterday_window()
+    start, end = whole_day_window()
     result = client.search_recent("AluraOnline", start, end)
     ids = [tweet["id"] for page in result.pages for tweet in page.body.get("data", [])]
 
@@ -53,7 +55,7 @@ def test_pages_follow_next_token_to_the_last_page(simulator, make_x_api):
 
 def test_window_429_waits_for_the_reset_then_succeeds(simulator, make_x_api):
     simulator.faults.push("429", reset_after=1.0)
-    start, end = yesterday_window()
+    start, end = whole_day_window()
     result = make_x_api().search_recent("AluraOnline", start, end)
     assert result.tweet_count > 0
     assert result.stats.rate_limit_waits == 1 and result.stats.rate_limit_wait_seconds >= 1.0
@@ -61,17 +63,22 @@ def test_window_429_waits_for_the_reset_then_succeeds(simulator, make_x_api):
 
 
 def test_client_paces_itself_before_the_window_is_spent(make_simulator, make_x_api):
+    start, end = whole_day_window()
+    # About five pages, whatever the day's volume (a weekend day can have fewer than 150 tweets): more
+    # requests than the 3 the window allows.
+    tweets = make_x_api().search_recent("AluraOnline", start, end).tweet_count
+    page_size = min(100, max(10, -(-tweets // 5)))
     simulator = make_simulator(rate_limit=3, rate_window_seconds=2)
-    start, end = yesterday_window()
-    result = make_x_api(simulator=simulator, page_size=50).search_recent("AluraOnline", start, end)
-    assert result.stats.pages > 3
+    result = make_x_api(simulator=simulator, page_size=page_size).search_recent("AluraOnline", start, end)
+    assert result.tweet_count == tweets
+    assert result.stats.pages == -(-tweets // page_size) > 3
     assert result.stats.rate_limit_waits >= 1
     assert all(record.status == 200 for record in search_requests(simulator)), "the client must not spend a 429"
 
 
 def test_usage_cap_fails_at_once(simulator, make_x_api):
     simulator.faults.push("usage_cap")
-    start, end = yesterday_window()
+    start, end = whole_day_window()
     with pytest.raises(XApiUsageCapError, match="usage cap exceeded"):
         make_x_api().search_recent("AluraOnline", start, end)
     assert len(search_requests(simulator)) == 1
@@ -80,7 +87,7 @@ def test_usage_cap_fails_at_once(simulator, make_x_api):
 @pytest.mark.parametrize("fault", ["503", "500", "reset", "truncate"])
 def test_transient_faults_are_retried(simulator, make_x_api, fault):
     simulator.faults.push(fault)
-    start, end = yesterday_window()
+    start, end = whole_day_window()
     result = make_x_api().search_recent("AluraOnline", start, end)
     assert result.stats.retries == 1
     assert result.tweet_count == make_x_api().search_recent("AluraOnline", start, end).tweet_count
@@ -90,7 +97,7 @@ def test_retries_are_bounded(simulator, make_x_api):
     client = make_x_api(max_attempts=3)
     for _ in range(3):
         simulator.faults.push("503")
-    start, end = yesterday_window()
+    start, end = whole_day_window()
     with pytest.raises(XApiTransientError, match="503"):
         client.search_recent("AluraOnline", start, end)
     assert len(search_requests(simulator)) == 3
@@ -98,7 +105,7 @@ def test_retries_are_bounded(simulator, make_x_api):
 
 def test_bad_token_fails_at_once_naming_the_variable_not_the_token(simulator, make_x_api):
     client = make_x_api(bearer_token="wrong-secret-value")
-    start, end = yesterday_window()
+    start, end = whole_day_window()
     with pytest.raises(XApiAuthError, match="TWITTER_BEARER_TOKEN") as error:
         client.search_recent("AluraOnline", start, end)
     assert "wrong-secret-value" not in str(error.value)

@@ -80,9 +80,13 @@ def test_recorded_pages_shifted_into_the_window(seed_pages):
         assert 128 <= total <= 148
         # The last recorded day (2021-12-15) became the simulator's yesterday...
         newest = datetime.fromisoformat(max(created).replace("Z", "+00:00")).date()
-        assert newest == (datetime.now(timezone.utc) - timedelta(days=1)).date() or newest == (
-            datetime.now(timezone.utc) - timedelta(days=2)  # the test crossed midnight UTC
-        ).date()
+        assert (
+            newest == (datetime.now(timezone.utc) - timedelta(days=1)).date()
+            or newest
+            == (
+                datetime.now(timezone.utc) - timedelta(days=2)  # the test crossed midnight UTC
+            ).date()
+        )
         # ...so the six whole recorded days 2021-12-10..15 start five days before it: exactly their 128 tweets.
         start_of_dec_10 = datetime.combine(newest - timedelta(days=5), datetime.min.time(), tzinfo=timezone.utc)
         total, _ = _count_all_pages(session, base_url, {**query, "start_time": start_of_dec_10.isoformat()})

@@ -50,8 +50,10 @@ def client(simulator, simulator_token) -> tweepy.Client:
     return client
 
 
-def yesterday() -> tuple[datetime, datetime]:
-    start = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+def whole_day() -> tuple[datetime, datetime]:
+    """A whole day inside the 7-day window at any hour: the day before yesterday (yesterday is refused
+    for the first 10 s after midnight, its end_time being too close to now)."""
+    start = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=2)
     return start, start + timedelta(days=1)
 
 
@@ -80,7 +82,7 @@ def expected(corpus, start, end) -> list:
 
 
 def test_tweepy_paginator_gets_every_tweet_of_the_window(client, simulator, synthetic_corpus):
-    start, end = yesterday()
+    start, end = whole_day()
     tweets, users = paginate(client, start, end)
     want = expected(synthetic_corpus, start, end)
 
@@ -100,7 +102,7 @@ def test_tweepy_paginator_gets_every_tweet_of_the_window(client, simulator, synt
 
 def test_tweepy_waits_out_a_429_and_still_gets_everything(client, simulator, synthetic_corpus):
     simulator.faults.push("429", reset_after=1.0)
-    start, end = yesterday()
+    start, end = whole_day()
     tweets, _ = paginate(client, start, end)
     assert [tweet.id for tweet in tweets] == [tweet.id for tweet in expected(synthetic_corpus, start, end)]
     assert [record.status for record in simulator.requests][:2] == [429, 200]
