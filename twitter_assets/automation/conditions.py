@@ -23,7 +23,7 @@ from dagster import AssetKey, AssetsDefinition, AutomationCondition, AutomationR
 from dagster._core.definitions.declarative_automation.automation_context import AutomationContext
 
 from twitter_assets.assets.raw import RAW_GROUP, raw_asset_key
-from twitter_assets.partitions import FULL_ARCHIVE_ENDPOINT, RECENT_SEARCH_DAYS
+from twitter_assets.partitions import FULL_ARCHIVE_ENDPOINT, OutsideApiWindowError, fetch_window, parse_day
 from twitter_assets.sources import Source
 
 # Today's partial day: refreshed every 3 hours from 01:00 (not at 00:00, when it is a few seconds old).
@@ -33,8 +33,6 @@ FINALISE_CRON = "30 0 * * *"
 # A failed day is retried at most once per tick of this (hourly): a 401 or a spent usage cap does not
 # loop every evaluation, and a transient outage heals within the hour.
 RETRY_CRON = "0 * * * *"
-# The recent-search window reaches partly into the 8th day back: today plus 7 days before it.
-RECENT_REACH = timedelta(days=RECENT_SEARCH_DAYS + 1)
 
 
 def _today() -> AutomationCondition:
@@ -43,6 +41,39 @@ def _today() -> AutomationCondition:
 
 def _yesterday() -> AutomationCondition:
     return (AutomationCondition.in_latest_time_window(timedelta(days=2)) & ~_today()).with_label("yesterday")
+
+
+class FetchableNow(AutomationCondition):
+    """True for the days the endpoint still serves at the evaluation time, by the same rule the raw
+    asset fetches with (`fetch_window`): the day 7 back stops being fetchable 2 minutes before
+    midnight, not at midnight, so the gap filler must not ask for it in between (a run that can only
+    fail, and an alert)."""
+
+    def __init__(self, endpoint: str):
+        self._endpoint = endpoint
+
+    @property
+    def name(self) -> str:
+        return f"inside the {self._endpoint}-search window"
+
+    @property
+    def description(self) -> str:
+        return self.name
+
+    def get_label(self) -> str | None:
+        return self.name
+
+    async def evaluate(self, context: AutomationContext) -> AutomationResult:  # type: ignore[override]
+        fetchable = set()
+        for key in context.candidate_subset.expensively_compute_partition_keys():
+            try:
+                fetch_window(parse_day(key), context.evaluation_time, self._endpoint)
+            except OutsideApiWindowError:
+                continue
+            fetchable.add(key)
+        partitions_def = context.asset_graph_view.asset_graph.get(context.key).partitions_def
+        true_subset = context.asset_graph_view.get_subset_from_partition_keys(context.key, partitions_def, fetchable)
+        return AutomationResult(context=context, true_subset=true_subset)
 
 
 def raw_condition(endpoint: str = "recent") -> AutomationCondition:
@@ -55,9 +86,7 @@ def raw_condition(endpoint: str = "recent") -> AutomationCondition:
     ).with_label(f"failed, retry due ({RETRY_CRON})")
     gap = ~_today() & (never_tried | retry_due)
     if endpoint != FULL_ARCHIVE_ENDPOINT:  # full-archive search reaches every partition
-        gap = (
-            AutomationCondition.in_latest_time_window(RECENT_REACH).with_label("inside the recent-search window") & gap
-        )
+        gap = FetchableNow(endpoint) & gap
     gap = gap.with_label("gap filling")
     today = (_today() & AutomationCondition.cron_tick_passed(TODAY_REFRESH_CRON).since_last_handled()).with_label(
         f"today's refresh ({TODAY_REFRESH_CRON})"

@@ -147,3 +147,22 @@ def test_a_day_in_flight_is_not_requested_again(pipeline, simulator, now, window
         runner.join()
     assert day.isoformat() not in requested(in_flight)["raw/aluraonline"]
     assert requested(in_flight)["raw/aluraonline"] == keys(window[:-1])
+
+
+def test_gap_filler_stops_asking_for_the_oldest_day_when_the_api_stops_serving_it(pipeline, now):
+    """The day 7 back leaves the fetchable window 2 minutes before midnight (the raw asset's safety
+    margin), not at midnight: from then on a request for it could only fail."""
+    defs = build_definitions(SOURCES, pipeline.x_api, pipeline.lake)
+    oldest = now.date() - timedelta(days=7)
+
+    def raw_requested_at(moment: datetime) -> list[str]:
+        result = evaluate_automation_conditions(
+            defs, pipeline.instance, AssetSelection.assets(RAW), evaluation_time=moment
+        )
+        return requested(result).get("raw/aluraonline", [])
+
+    end_of_day = datetime.combine(now.date(), time(23, 57, 50), tzinfo=timezone.utc)
+    assert raw_requested_at(end_of_day)[0] == oldest.isoformat()  # still served: ten seconds of it
+    late = raw_requested_at(end_of_day + timedelta(seconds=20))
+    assert oldest.isoformat() not in late
+    assert late == keys(oldest + timedelta(days=n) for n in range(1, 7))  # the six days after it, still missing
