@@ -522,6 +522,11 @@ class Lake(ConfigurableResource):
         raise LakeError(f"{path}: {attempts} concurrent commits in a row replaced it while committing")
 
 
+# LastModified of S3 objects has whole-second precision: a file is older than a landing's start only
+# if it is older by more than that.
+_MODIFIED_TIME_MARGIN_S = 2.0
+
+
 class RawLanding:
     """One day's landing in progress: pages streamed to a temporary file, hashed on the way, with
     their compact rows written in batches beside them. Memory does not grow with the day."""
@@ -613,7 +618,9 @@ class RawLanding:
         """Drop files of landings that never committed: a process killed between publishing its
         files and its manifest leaves them behind (found by twitter_assets_tests/reliability/
         test_crash.py). Only files older than this landing's start go: a concurrent landing of the
-        same day publishes after it began, so its files are newer and stay."""
+        same day publishes after it began, so its files are newer and stay. Object stores report
+        LastModified in whole seconds (a file published 0.7 s after this landing began can read as
+        older), hence the margin."""
         for path in self.lake.fs.glob(f"{directory}/*"):
             name = str(path).rsplit("/", 1)[-1]
             if name in keep or not _LANDING_FILE_RE.match(name):
@@ -624,7 +631,7 @@ class RawLanding:
                 continue
             if modified.tzinfo is None:
                 modified = modified.replace(tzinfo=timezone.utc)
-            if modified.timestamp() < self._started:
+            if modified.timestamp() + _MODIFIED_TIME_MARGIN_S < self._started:
                 self._remove(path)
 
     def __enter__(self) -> RawLanding:
