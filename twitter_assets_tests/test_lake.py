@@ -1,4 +1,6 @@
 import json
+import math
+import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -170,3 +172,23 @@ def test_cleaning_up_files_a_concurrent_landing_already_removed_is_not_an_error(
         late.abort()
     assert {path.name for path in day_dir(tmp_path).iterdir()} == current
     assert lake.read_raw_day("aluraonline", DAY).pages == PAGES[:1]
+
+
+def test_a_concurrent_landings_file_stamped_in_whole_seconds_is_not_taken_for_a_leftover(tmp_path):
+    """S3 reports LastModified truncated to the second: a file a concurrent landing published just after
+    this landing began can read as up to a second older than its start. It must stay (CI on moto S3:
+    the winning manifest then named a deleted pages file)."""
+    lake = Lake(root=str(tmp_path))
+    lake.write_raw_day("aluraonline", DAY, PAGES, {})
+    directory = day_dir(tmp_path)
+    with lake.begin_raw_landing("aluraonline", DAY) as landing:
+        published = directory / "pages-0123456789abcdef.ndjson"  # another writer's, not committed yet
+        published.write_bytes(b"{}\n")
+        stamped = math.floor(landing._started)  # as S3 reports a file written just after our start
+        os.utime(published, (stamped, stamped))
+        leftover = directory / "pages-fedcba9876543210.ndjson"  # a killed landing's, from long before
+        leftover.write_bytes(b"{}\n")
+        os.utime(leftover, (landing._started - 60, landing._started - 60))
+        landing._remove_uncommitted(str(lake.raw_day_dir("aluraonline", DAY)), keep=set())
+        landing.abort()
+    assert published.exists() and not leftover.exists()
