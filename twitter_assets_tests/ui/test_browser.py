@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from twitter_assets.partitions import day_bounds
+from twitter_assets.resources.x_api import XApiClient
 from twitter_assets.simulator import SimulatorServer, SyntheticCorpus
 from twitter_assets.sources import load_sources
 
@@ -40,6 +42,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 TOKEN = "ui-test-token"
+ALURA_QUERY = next(source.query for source in load_sources() if source.name == "aluraonline")
 DAYS = 7
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
 
@@ -55,6 +58,7 @@ class Ui:
     lake_dir: Path
     echoed: list[str]
     page: "playwright_api.Page"
+    api_tweets: dict[str, int]  # the oracle: what the API returns for each whole day, fetched apart from the assets
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         response = requests.post(
@@ -129,6 +133,14 @@ def ui(tmp_path_factory) -> Iterator[Ui]:
         ]  # fmt: skip
         returncode = run_logged(command, env, LOGS / "backfill.log", echo)
         assert returncode == 0, (LOGS / "backfill.log").read_text()[-3000:]
+        # the oldest day is served only from "now - 7 days" on, so only the whole days have a fixed count
+        client = XApiClient(bearer_token=TOKEN, base_url=simulator.base_url)
+        api_tweets = {
+            day.isoformat(): sum(
+                len(page.body.get("data", [])) for page in client.search_recent(ALURA_QUERY, *day_bounds(day)).pages
+            )
+            for day in days[1:]
+        }
 
         port = _free_port()
         base_url = f"http://127.0.0.1:{port}"
@@ -157,7 +169,7 @@ def ui(tmp_path_factory) -> Iterator[Ui]:
                     page.set_default_timeout(60_000)
                     # the "join the community" dialog, which the UI shows once on 127.0.0.1
                     page.add_init_script("window.localStorage.setItem('communityNux', JSON.stringify('1'))")
-                    yield Ui(base_url=base_url, days=days, lake_dir=lake, echoed=echoed, page=page)
+                    yield Ui(base_url, days, lake, echoed, page, api_tweets)
                 finally:
                     context.close()
         finally:
@@ -256,8 +268,9 @@ def test_each_backfilled_day_has_its_own_tweet_count_in_the_ui(ui):
     raw = _figure_by_day(ui, "raw/aluraonline", "tweets")
     gold = _figure_by_day(ui, "gold/daily_interactions", "n_tweets")
     assert sorted(raw) == sorted(gold) == [d.isoformat() for d in ui.days]
-    assert len(set(raw.values())) == DAYS, raw  # 7 different per-day counts, not the run's total 7 times
-    assert len(set(gold.values())) == DAYS, gold
+    # each whole day's own count, exactly as the API returns it (not the run's total 7 times)
+    assert {day: raw[day] for day in ui.api_tweets} == ui.api_tweets, raw
+    assert 0 < raw[ui.days[0].isoformat()] < sum(raw.values()), raw  # the part of the oldest day still served
     assert gold == raw  # one source: gold counts what raw landed
 
     # What the partitions view shows for each day, read from the page itself.
