@@ -11,13 +11,14 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRun, RunsFilter
 
 from twitter_assets.simulator import SimulatorServer, SyntheticCorpus
+from twitter_assets_tests.clock import clear_of_the_window_edge
 from twitter_assets_tests.distributed import harness
 from twitter_assets_tests.distributed.services import Services
 
@@ -31,9 +32,13 @@ sources:
 FIGURES_PATH = harness.REPO_ROOT / "build" / "distributed-figures.json"
 
 
+MODULE_DURATION = timedelta(minutes=4)  # from the first backfill to the last re-run: ~3.5 min here
+
+
 def backfill_range() -> tuple[str, str]:
-    """The last 7 complete UTC days (the oldest is only partly inside the API window: clamped)."""
-    today = datetime.now(timezone.utc).date()
+    """The last 7 complete UTC days (the oldest is only partly inside the API window: clamped), fetched
+    again by later runs of the module, which therefore starts clear of the hour that day leaves the window."""
+    today = clear_of_the_window_edge(MODULE_DURATION).date()
     return (today - timedelta(days=7)).isoformat(), (today - timedelta(days=1)).isoformat()
 
 

@@ -19,7 +19,7 @@ from twitter_assets.lake import Lake
 from twitter_assets_tests.distributed import harness
 from twitter_assets_tests.distributed.conftest import WORKERS, find_run, wait_for_run, write_figures
 
-pytestmark = [pytest.mark.distributed, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.distributed, pytest.mark.timeout(900)]  # the setup may first wait ~6 min (clock.py)
 
 SEARCH_PATH = "/2/tweets/search/recent"
 

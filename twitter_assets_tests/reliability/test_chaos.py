@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey
 
-from twitter_assets.partitions import WINDOW_START_MARGIN
 from twitter_assets.sources import Source
+from twitter_assets_tests.clock import clear_of_the_window_edge
 from twitter_assets_tests.reliability.support import (
     TRANSIENT,
     count_faults,
@@ -33,7 +33,7 @@ SOURCES = (
 )
 FAULT_RATE = 0.2
 FIGURES = Path(__file__).resolve().parents[2] / "build" / "reliability-chaos.json"
-BACKFILL_ALLOWANCE = timedelta(minutes=2)  # the chaos backfill takes 20-60 s here
+BACKFILL_DURATION = timedelta(minutes=2)  # at most: it takes 20-60 s here
 
 
 def _raw_run_metadata(result, source: Source) -> dict:
@@ -41,20 +41,9 @@ def _raw_run_metadata(result, source: Source) -> dict:
     return {k: v.value for k, v in events[0].materialization.metadata.items() if k.startswith("run_")}
 
 
-def clear_of_the_window_edge() -> datetime:
-    """Now, or just after midnight when the backfill could still be running at 23:58: from then on the
-    raw asset can no longer fetch the day 7 back (WINDOW_START_MARGIN), and that day is in the range."""
-    now = datetime.now(timezone.utc)
-    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
-    if now > midnight - WINDOW_START_MARGIN - BACKFILL_ALLOWANCE:
-        time.sleep((midnight - now).total_seconds() + 10)
-        now = datetime.now(timezone.utc)
-    return now
-
-
 @pytest.mark.timeout(600)  # 300 s of backfill at most, plus a wait of up to 4 min for midnight
 def test_chaos_backfill_lands_exactly_the_fault_free_answers(make_simulator, make_x_api, make_pipeline):
-    today = clear_of_the_window_edge().date()
+    today = clear_of_the_window_edge(BACKFILL_DURATION).date()  # the range includes the day 7 back
     first, last = today - timedelta(days=7), today - timedelta(days=1)
     chaotic = make_simulator()
     faults = count_faults(chaotic)

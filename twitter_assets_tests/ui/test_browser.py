@@ -3,9 +3,9 @@
 One module-wide setup, as a person would have it after `make demo` + `make dev`: the X API
 simulator, a 6-day backfill (the days the API serves in full, so no figure depends on the hour)
 through the documented CLI command (its output filtered by the demo's own `progress_line`), then
-`dagster-webserver` and `dagster-daemon` (queued runs from the UI need it) on 127.0.0.1 over a temporary instance with the repository's dagster.yaml and a temporary lake.
-Debian's chromium is driven by Playwright (no browser download). Screenshots go to
-build/screenshots/.
+`dagster-webserver` and `dagster-daemon` (queued runs from the UI need it) on 127.0.0.1 over a
+temporary instance with the repository's dagster.yaml and a temporary lake. Debian's chromium is
+driven by Playwright (no browser download). Screenshots go to build/screenshots/.
 """
 
 import json
