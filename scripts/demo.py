@@ -21,6 +21,7 @@ from local import LOG_DIR, REPO_ROOT, local_environment, run_logged, running_sim
 
 from twitter_assets.checks.report import check_verdicts, failed_evaluations, run_check_evaluations
 from twitter_assets.lake import Lake
+from twitter_assets.partitions import OutsideApiWindowError, fetch_window
 from twitter_assets.report import daily_frame, format_day_table
 from twitter_assets.report.publish import publish_report
 
@@ -32,11 +33,31 @@ STEP_FAILURE = re.compile(r" - (?P<step>[\w.\[\]-]+) - STEP_FAILURE - (?P<messag
 CHECK_FAILED = re.compile(r"ASSET_CHECK_EVALUATION - (?P<message>Asset check .* failed.*)$")
 
 
+# Longer than the demo's backfill (about a minute): the oldest day must still be fetchable when it ends.
+DEMO_DURATION = timedelta(minutes=3)
+
+
 def demo_range(now: datetime) -> tuple[str, str]:
-    """Every partition: the 7 days before today (the oldest only partly inside the API window, and the
-    first partition by default) and today's partial day, so the UI shows no missing day."""
+    """Every partition the API serves: the 7 days before today (the oldest only partly inside the API
+    window, and the first partition by default) and today's partial day, so the UI shows no missing
+    day. By the raw asset's own rule (`fetch_window`): from 23:58 UTC minus the demo's duration the
+    oldest day is left out (it leaves the window before the run would fetch it), and in the first
+    seconds of a day so is today (nothing of it can be fetched yet)."""
     today = now.date()
-    return (today - timedelta(days=7)).isoformat(), today.isoformat()
+    first, last = today - timedelta(days=7), today
+    if not _fetchable(first, now + DEMO_DURATION):
+        first += timedelta(days=1)
+    if not _fetchable(last, now):
+        last -= timedelta(days=1)
+    return first.isoformat(), last.isoformat()
+
+
+def _fetchable(day: date, at: datetime) -> bool:
+    try:
+        fetch_window(day, at)
+    except OutsideApiWindowError:
+        return False
+    return True
 
 
 def progress_line(line: str) -> str | None:

@@ -1,6 +1,9 @@
 """What `make demo` and `make dev` echo from Dagster's output (the rest goes to their log file)."""
 
 import sys
+from datetime import datetime, timezone
+
+import pytest
 
 from twitter_assets_tests.conftest import REPO_ROOT
 
@@ -35,3 +38,17 @@ def test_dev_echoes_the_ui_url_and_errors_only():
     assert dev.echo("2026-11-24 06:03:55 +0000 - dagster - INFO - Launching Dagster services...") is None
     assert dev.echo("OSError: [Errno 98] Address already in use") is not None
     assert dev.echo("2026-11-24 06:03:55 +0000 - dagster.daemon - ERROR - boom") is not None
+
+
+@pytest.mark.parametrize(
+    ("now", "first", "last"),
+    [
+        ((12, 0, 0), "2026-11-17", "2026-11-24"),  # the window's 7 days and today
+        ((23, 54, 59), "2026-11-17", "2026-11-24"),  # the oldest day is still fetchable when the demo ends
+        ((23, 55, 1), "2026-11-18", "2026-11-24"),  # it would leave the window (23:58) before the run ends
+        ((0, 0, 5), "2026-11-17", "2026-11-23"),  # today cannot be fetched in its first 15 s (END_TIME_LAG)
+        ((0, 0, 16), "2026-11-17", "2026-11-24"),
+    ],
+)
+def test_the_demo_backfills_every_day_the_api_serves_whatever_the_hour(now, first, last):
+    assert demo.demo_range(datetime(2026, 11, 24, *now, tzinfo=timezone.utc)) == (first, last)
