@@ -472,21 +472,33 @@ class Lake(ConfigurableResource):
         scratch.mkdir(parents=True, exist_ok=True)
         return str(scratch)
 
-    def _publish(self, local: str | Path, target: str, *, immutable: bool = False) -> None:
+    def _publish(self, local: str | Path, target: str, *, immutable: bool = False, keep_local: bool = False) -> None:
         """Move a finished local file to its place in one step (rename, or one object PUT).
 
         On an object store the object appears whole or not at all (one PUT, or a multipart upload
         that becomes visible when completed). `immutable`: the name is derived from the content (a
         checksum), so it is written only if absent (`If-None-Match: *`); finding it there is success.
+        `keep_local`: the local file stays (a hard link on a local lake: no copy), to publish again.
         """
         if self.is_local:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             with open(local, "rb+") as stream:
                 os.fsync(stream.fileno())
-            try:
-                os.replace(local, target)
-            except OSError:  # another filesystem (a scratch dir elsewhere): copy beside, then rename
-                _atomic_local_copy(Path(local), Path(target))
+            if keep_local and immutable:
+                try:
+                    os.link(local, target)
+                    return
+                except FileExistsError:  # the same content, published already
+                    return
+                except OSError:  # another filesystem (a scratch dir elsewhere): copied below
+                    pass
+            elif not keep_local:
+                try:
+                    os.replace(local, target)
+                    return
+                except OSError:  # another filesystem: copied below
+                    pass
+            _atomic_local_copy(Path(local), Path(target))  # copy beside, then rename
         elif immutable:
             try:
                 self.fs.put_file(str(local), target, mode="create")
@@ -572,9 +584,13 @@ class RawLanding:
             "pagination_tokens": self.pagination_tokens,
         }
         previous = self.lake.read_manifest(self.source, self.day)
-        self.lake._publish(self._pages_path, f"{directory}/{names['pages']}", immutable=True)
-        self.lake._publish(tweets_local, f"{directory}/{names['tweets']}", immutable=True)
-        self.lake._publish(users_local, f"{directory}/{names['users']}", immutable=True)
+        published = {
+            names["pages"]: Path(self._pages_path),
+            names["tweets"]: Path(tweets_local),
+            names["users"]: Path(users_local),
+        }
+        for name, local in published.items():
+            self.lake._publish(local, f"{directory}/{name}", immutable=True, keep_local=True)
         if self.lake.is_local:
             manifest_local = self._scratch / "manifest.json"
             manifest_local.write_bytes(_manifest_bytes(manifest))
@@ -582,9 +598,28 @@ class RawLanding:
         else:
             manifest_path = self.lake.raw_manifest_path(self.source, self.day)
             previous = self.lake._commit_manifest(manifest_path, _manifest_bytes(manifest))
+        self._restore_removed(directory, published, sha)
         self._remove_scratch()
         self._remove_unreferenced(previous, set(names.values()))
         return manifest
+
+    def _restore_removed(self, directory: str, published: dict[str, Path], sha: str) -> None:
+        """Put back our files if a concurrent landing's cleanup took them for a killed landing's leftovers
+        (it removes unreferenced files older than its own start: ours, if this landing stalled between
+        publishing them and its manifest for longer than that landing's whole fetch). Not when a later
+        landing has replaced ours meanwhile: then removing them was right."""
+        missing = [name for name in published if not self.lake.fs.exists(f"{directory}/{name}")]
+        if not missing:
+            return
+        current = self.lake.read_manifest(self.source, self.day)
+        if current is None or current.get("pages_sha256") != sha:
+            return
+        for name in missing:
+            self.lake._publish(published[name], f"{directory}/{name}", immutable=True, keep_local=True)
+        get_dagster_logger().warning(
+            f"{self.source} {self.day}: a concurrent landing removed {', '.join(missing)} before this "
+            "landing's manifest was committed; published them again"
+        )
 
     def abort(self) -> None:
         if not self._pages.closed:

@@ -192,3 +192,47 @@ def test_a_concurrent_landings_file_stamped_in_whole_seconds_is_not_taken_for_a_
         landing._remove_uncommitted(str(lake.raw_day_dir("aluraonline", DAY)), keep=set())
         landing.abort()
     assert published.exists() and not leftover.exists()
+
+
+def test_files_a_concurrent_cleanup_removed_before_the_manifest_are_published_again(tmp_path, monkeypatch):
+    """A landing that stalls between publishing its files and its manifest for longer than a concurrent
+    landing's whole fetch has its files taken for a killed landing's leftovers (older than that one's
+    start). After committing, it puts them back: the manifest never names a missing file for long."""
+    lake = Lake(root=str(tmp_path))
+    directory = day_dir(tmp_path)
+    publish = Lake._publish
+    removed: list[str] = []
+
+    def cleanup_strikes_before_the_manifest(self, local, target, **options):
+        if target.endswith("manifest.json"):
+            for path in directory.glob("*-*.*"):
+                removed.append(path.name)
+                path.unlink()
+        publish(self, local, target, **options)
+
+    monkeypatch.setattr(Lake, "_publish", cleanup_strikes_before_the_manifest)
+    manifest = lake.write_raw_day("aluraonline", DAY, PAGES, {"query": "AluraOnline"})
+    sha = manifest["pages_sha256"][:16]
+    assert sorted(removed) == sorted([f"pages-{sha}.ndjson", f"tweets-{sha}.parquet", f"users-{sha}.parquet"])
+    assert lake.read_raw_day("aluraonline", DAY).pages == PAGES
+    assert lake.raw_rows("aluraonline", DAY, manifest)[0].endswith(f"tweets-{sha}.parquet")
+    assert not list((tmp_path / ".incoming").iterdir())
+
+
+def test_files_of_a_landing_replaced_meanwhile_are_not_published_again(tmp_path, monkeypatch):
+    """If a later landing replaced ours before we looked, its cleanup was right: nothing comes back."""
+    lake = Lake(root=str(tmp_path))
+    directory = day_dir(tmp_path)
+    publish = Lake._publish
+    later = [{"data": [TWEET, {**TWEET, "id": "2"}], "includes": {"users": [USER]}, "meta": {"result_count": 2}}]
+
+    def a_later_landing_commits_right_after_ours(self, local, target, **options):
+        publish(self, local, target, **options)
+        if target.endswith("manifest.json"):
+            monkeypatch.setattr(Lake, "_publish", publish)
+            lake.write_raw_day("aluraonline", DAY, later, {"query": "AluraOnline"})  # its cleanup removes ours
+
+    monkeypatch.setattr(Lake, "_publish", a_later_landing_commits_right_after_ours)
+    ours = lake.write_raw_day("aluraonline", DAY, PAGES, {"query": "AluraOnline"})
+    assert lake.read_raw_day("aluraonline", DAY).pages == later
+    assert not [path for path in directory.iterdir() if ours["pages_sha256"][:16] in path.name]
