@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -465,12 +466,11 @@ class Lake(ConfigurableResource):
 
     # ---- moving bytes ----------------------------------------------------------------------------
     def _scratch_dir(self) -> str | None:
-        """Temporary files go beside the data on a local lake (same filesystem: rename is atomic)."""
+        """Temporary files go beside the data on a local lake (same filesystem: rename is atomic), in
+        this process's own directory under `.incoming/` (see `_process_scratch`)."""
         if not self.is_local:
             return None
-        scratch = self.root_path / ".incoming"
-        scratch.mkdir(parents=True, exist_ok=True)
-        return str(scratch)
+        return str(_process_scratch(self.root_path / ".incoming"))
 
     def _publish(self, local: str | Path, target: str, *, immutable: bool = False, keep_local: bool = False) -> None:
         """Move a finished local file to its place in one step (rename, or one object PUT).
@@ -532,6 +532,53 @@ class Lake(ConfigurableResource):
                 raise
             return previous
         raise LakeError(f"{path}: {attempts} concurrent commits in a row replaced it while committing")
+
+
+# ---- scratch space of a local lake ---------------------------------------------------------------
+_SCRATCH_OWNER = re.compile(r"^(?P<host>[A-Za-z0-9_-]+)\.(?P<pid>[0-9]+)$")
+_swept: set[tuple[str, int]] = set()  # (.incoming directory, pid) already swept by this process
+_swept_lock = threading.Lock()
+
+
+def _host_tag() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "localhost"
+
+
+def _process_scratch(incoming: Path) -> Path:
+    """`.incoming/<host>.<pid>/`: the scratch directory of this process. A process killed mid-landing
+    (SIGKILL, OOM, a lost worker) leaves its scratch files behind, up to a whole day of pages; the
+    first use in each process removes the directories of processes of this host that no longer run.
+    Liveness, not age: a landing may legitimately last hours (rate-limit waits on a huge day)."""
+    pid, host = os.getpid(), _host_tag()
+    with _swept_lock:
+        if (str(incoming), pid) not in _swept:
+            _sweep_dead_scratch(incoming, host, pid)
+            _swept.add((str(incoming), pid))
+    mine = incoming / f"{host}.{pid}"
+    mine.mkdir(parents=True, exist_ok=True)
+    return mine
+
+
+def _sweep_dead_scratch(incoming: Path, host: str, me: int) -> None:
+    try:
+        entries = list(incoming.iterdir())
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        owner = _SCRATCH_OWNER.match(entry.name)
+        if owner is None or owner["host"] != host or int(owner["pid"]) == me or _pid_alive(int(owner["pid"])):
+            continue  # another host's (its own processes sweep it), ours, or still running
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 # LastModified of S3 objects has whole-second precision: a file is older than a landing's start only

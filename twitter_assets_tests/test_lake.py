@@ -1,6 +1,8 @@
 import json
 import math
 import os
+import subprocess
+import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -8,6 +10,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+import twitter_assets.lake as lake_module
 from twitter_assets.lake import Lake, LakeError
 
 DAY = date(2026, 11, 20)
@@ -23,6 +26,10 @@ def day_dir(root: Path) -> Path:
     return root / "raw" / "source=aluraonline" / "day=2026-11-20"
 
 
+def scratch_files(root: Path) -> list[Path]:
+    return [path for path in (root / ".incoming").rglob("*") if path.is_file()]
+
+
 def test_raw_landing_round_trip_is_verbatim_with_compact_rows(tmp_path):
     lake = Lake(root=str(tmp_path))
     manifest = lake.write_raw_day("aluraonline", DAY, PAGES, {"query": "AluraOnline"})
@@ -36,7 +43,7 @@ def test_raw_landing_round_trip_is_verbatim_with_compact_rows(tmp_path):
     rows = duckdb.sql(f"SELECT tweet_id, author_id, text, page, created_at FROM '{tweets}'").fetchall()
     assert rows == [("1", "7", "olá", 1, datetime(2026, 11, 20, 10, tzinfo=timezone.utc))]
     assert duckdb.sql(f"SELECT user_id, username FROM '{users}'").fetchall() == [("7", "ana")]
-    assert not list(day_dir(tmp_path).glob("*.tmp")) and not list((tmp_path / ".incoming").iterdir())
+    assert not list(day_dir(tmp_path).glob("*.tmp")) and not scratch_files(tmp_path)
 
 
 def test_nothing_landed_reads_as_none(tmp_path):
@@ -60,7 +67,7 @@ def test_an_interrupted_landing_leaves_the_previous_one_whole(tmp_path):
         raise RuntimeError("killed between the pages and the manifest")
     assert lake.read_manifest("aluraonline", DAY) == before
     assert lake.read_raw_day("aluraonline", DAY).pages == PAGES
-    assert not list((tmp_path / ".incoming").iterdir())
+    assert not scratch_files(tmp_path)
 
 
 def test_a_new_landing_replaces_the_files_of_the_previous_one(tmp_path):
@@ -216,7 +223,7 @@ def test_files_a_concurrent_cleanup_removed_before_the_manifest_are_published_ag
     assert sorted(removed) == sorted([f"pages-{sha}.ndjson", f"tweets-{sha}.parquet", f"users-{sha}.parquet"])
     assert lake.read_raw_day("aluraonline", DAY).pages == PAGES
     assert lake.raw_rows("aluraonline", DAY, manifest)[0].endswith(f"tweets-{sha}.parquet")
-    assert not list((tmp_path / ".incoming").iterdir())
+    assert not scratch_files(tmp_path)
 
 
 def test_files_of_a_landing_replaced_meanwhile_are_not_published_again(tmp_path, monkeypatch):
@@ -236,3 +243,28 @@ def test_files_of_a_landing_replaced_meanwhile_are_not_published_again(tmp_path,
     ours = lake.write_raw_day("aluraonline", DAY, PAGES, {"query": "AluraOnline"})
     assert lake.read_raw_day("aluraonline", DAY).pages == later
     assert not [path for path in directory.iterdir() if ours["pages_sha256"][:16] in path.name]
+
+
+def test_scratch_of_processes_that_no_longer_run_is_swept_and_nothing_else(tmp_path):
+    """A process killed mid-landing leaves up to a day of pages in its scratch directory; the next
+    process to use the lake removes it. A running process's, another host's and unknown entries stay."""
+    incoming = tmp_path / ".incoming"
+    host = lake_module._host_tag()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        entries = {
+            "dead": incoming / f"{host}.{int(dead.stdout)}",
+            "running": incoming / f"{host}.{running.pid}",
+            "other host": incoming / f"elsewhere.{int(dead.stdout)}",
+            "unknown": incoming / "raw-aluraonline-2026-11-20-abc",
+        }
+        for entry in entries.values():
+            (entry / "pages.ndjson").parent.mkdir(parents=True)
+            (entry / "pages.ndjson").write_bytes(b"{}\n")
+        Lake(root=str(tmp_path)).write_raw_day("aluraonline", DAY, PAGES, {})
+        assert {name for name, entry in entries.items() if entry.exists()} == {"running", "other host", "unknown"}
+        assert (incoming / f"{host}.{os.getpid()}").is_dir()  # this process's own, empty after the landing
+    finally:
+        running.kill()
+        running.wait()

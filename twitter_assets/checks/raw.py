@@ -3,6 +3,8 @@
 They are blocking: a bad raw day stops the run before silver and gold are rebuilt from it.
 """
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,9 +37,12 @@ _SUMMARIES: dict[tuple[str, str, date, str], LandingSummary] = {}
 
 
 def _summary(lake: Lake, source: str, day: date, manifest: dict[str, Any]) -> LandingSummary:
-    """One pass over the pages, remembered per landing: the layer's checks share it in their step."""
+    """One pass over the pages, remembered per landing: the layer's checks share it in their step. The
+    key holds the whole manifest: a later landing of the same pages (same files) can state another
+    window, and the summary carries the manifest the checks judge."""
     info = lake.fs.info(lake.raw_pages_path(source, day, manifest))
-    key = (lake.base, source, day, f"{manifest.get('pages_sha256')}:{info.get('size')}:{info.get('mtime')}")
+    stated = hashlib.sha256(json.dumps(manifest, sort_keys=True, default=str).encode()).hexdigest()
+    key = (lake.base, source, day, f"{stated}:{info.get('size')}:{info.get('mtime')}")
     if key not in _SUMMARIES:
         if len(_SUMMARIES) >= 16:
             _SUMMARIES.pop(next(iter(_SUMMARIES)))

@@ -146,6 +146,8 @@ def test_sigkill_at_every_commit_point_loses_and_doubles_nothing(tmp_path):
 
         cli.run(CORE, first, last)
     _assert_committed_everywhere(cli.lake, days)
+    # the killed processes' scratch files (a partial day of pages, a landing's files) were swept by the re-run
+    assert not [path for path in (Path(cli.lake.root) / ".incoming").rglob("*") if path.is_file()]
     assert landing_state(cli.lake) == landed, "the re-run did not restore the landing"
     with cli.lake.connect() as db:
         assert db.execute("SELECT * FROM silver.tweets ORDER BY source, tweet_id").fetchall() == baseline
