@@ -100,6 +100,28 @@ def test_s3_a_crashed_landing_leaves_the_previous_one_whole(lake, monkeypatch):
     assert lake.read_raw_day("aluraonline", DAY).pages == PAGES
 
 
+def test_s3_objects_a_concurrent_cleanup_removed_before_the_manifest_are_put_again(lake, monkeypatch):
+    """A landing stalled between its objects and its manifest for longer than a concurrent landing's
+    whole fetch: that landing's leftover cleanup removes its objects. After its conditional manifest PUT,
+    the stalled landing finds them gone and PUTs them again (test_lake.py has the local twin)."""
+    commit = Lake._commit_manifest
+    removed: list[str] = []
+
+    def cleanup_strikes_before_the_manifest(self, path, data, *args, **kwargs):
+        for name in keys_under(lake, "raw") - {"manifest.json"}:
+            removed.append(name)
+            lake.fs.rm(f"{lake.raw_day_dir('aluraonline', DAY)}/{name}")
+        return commit(self, path, data, *args, **kwargs)
+
+    monkeypatch.setattr(Lake, "_commit_manifest", cleanup_strikes_before_the_manifest)
+    manifest = lake.write_raw_day("aluraonline", DAY, PAGES, {"query": "AluraOnline"})
+    monkeypatch.undo()
+    sha = manifest["pages_sha256"][:16]
+    assert sorted(removed) == sorted([manifest["pages_file"], f"tweets-{sha}.parquet", f"users-{sha}.parquet"])
+    assert keys_under(lake, "raw") == {"manifest.json", *removed}
+    assert lake.read_raw_day("aluraonline", DAY).pages == PAGES
+
+
 def test_s3_a_new_landing_replaces_the_objects_of_the_previous_one(lake):
     first = lake.write_raw_day("aluraonline", DAY, PAGES, {})
     second = lake.write_raw_day("aluraonline", DAY, PAGES[:1], {})
