@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,accurate]"
+	$(PY) -m pip install --quiet -e ".[dev,accurate,accurate-train]"
 	touch $(STAMP)
 
 ## Start the simulator, backfill the last 7 days through every asset and check, print the result.

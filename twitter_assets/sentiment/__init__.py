@@ -10,7 +10,7 @@ Empty strings, None and other non-strings get ``"neutral"`` and ``0.0``. The mod
 bounded. See README.md in this folder for the approach, figures and training data.
 
 ``TWITTER_SENTIMENT_MODE`` chooses the scorer of ``classify``/``score`` and of the sentiment assets: ``fast`` (the
-default, above) or ``accurate`` (:mod:`.accurate`: the fast model stacked with E5 embeddings; needs
+default, above) or ``accurate`` (:mod:`.accurate`: fine-tuned E5-small averaged with the fast model; needs
 ``pip install -e '.[accurate]'`` and says so if it is missing). Each mode writes its own ``model_version``.
 """
 

