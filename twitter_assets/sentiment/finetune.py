@@ -15,12 +15,12 @@ shapes. Seeded: the same data, settings, jax version and machine give the same w
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from twitter_assets.sentiment.e5 import TARGETS, E5Weights, _dequantise
+from twitter_assets.sentiment.e5 import TARGETS, E5Weights, embed_tokens
 
 PAD_TO = 16  # sequence lengths are padded to a multiple of this: one compiled shape per bucket
 
@@ -50,14 +50,7 @@ class FinetuneConfig:
 def _inputs(weights: E5Weights, token_ids: Sequence[Sequence[int]], rows: int) -> tuple[np.ndarray, np.ndarray]:
     """Word + position + type embeddings (before the embedding LayerNorm) and the mask, padded to ``rows``."""
     sequences = list(token_ids) + [[weights.bos, weights.eos]] * (rows - len(token_ids))
-    T = int(np.ceil(max(len(s) for s in sequences) / PAD_TO) * PAD_TO)
-    ids = np.full((rows, T), weights.eos, dtype=np.int64)
-    mask = np.zeros((rows, T), dtype=bool)
-    for row, sequence in enumerate(sequences):
-        ids[row, : len(sequence)] = sequence
-        mask[row, : len(sequence)] = True
-    x = _dequantise(weights.word_blocks[ids]) + weights.position[:T] + weights.token_type
-    return x.astype(np.float32), mask
+    return embed_tokens(weights, sequences, int(np.ceil(max(len(s) for s in sequences) / PAD_TO) * PAD_TO))
 
 
 def _length_batches(indices: np.ndarray, lengths: Sequence[int], size: int, rng: np.random.Generator) -> list:
@@ -194,8 +187,3 @@ def finetune(
         if on_epoch is not None:
             on_epoch(epoch, {k: np.asarray(v) for k, v in params.items()})
     return {k: np.asarray(v, dtype=np.float32) for k, v in params.items()}
-
-
-def head_logits(embeddings: np.ndarray, params: Mapping[str, np.ndarray], head_scale: float) -> np.ndarray:
-    """The head on unit-length pooled embeddings (numpy; shared by evaluation during training and inference)."""
-    return embeddings @ params["head.w"].T * head_scale + params["head.b"]
