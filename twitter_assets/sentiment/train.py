@@ -7,7 +7,7 @@ package's ``model/`` folder). Deterministic: no randomness in featurising, lbfgs
 prints it; the defaults below are what that search chose.
 
 ``--accurate`` fine-tunes the accurate mode (see :mod:`.accurate` and :mod:`.finetune`; needs the ``accurate`` and
-``accurate-train`` extras, ~25 min on 2 cores); ``--accurate --holdout`` shows how its settings were chosen.
+``accurate-train`` extras, 20–35 min per seed on 2 cores); ``--accurate --holdout`` shows how its settings were chosen.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import itertools
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -152,11 +153,12 @@ def val_figures(truth: np.ndarray, pred: np.ndarray) -> dict:
     }
 
 
-ACCURATE_VERSION = "e5lora-pt-1"
+ACCURATE_VERSION = "e5lora-pt-2"
+SOUP_SEEDS = (0, 1)  # one fine-tuning run per seed, averaged into one network (finetune.uniform_soup)
 HOLDOUT_SHARE = 0.2  # --holdout: the share of train held out to choose the fine-tuning settings (never val)
 
 
-def _accurate_meta(base_meta: dict, config, e5) -> dict:
+def _accurate_meta(base_meta: dict, config, e5, seeds: Sequence[int]) -> dict:
     from twitter_assets.sentiment import accurate
 
     return {
@@ -169,7 +171,12 @@ def _accurate_meta(base_meta: dict, config, e5) -> dict:
             f"(x{config.head_scale}) on the pooled embedding, class-weighted cross-entropy, AdamW; its probabilities "
             f"averaged with the fast model's (fast weight {accurate.FAST_WEIGHT})"
         ),
-        "settings": config.to_dict(),
+        "settings": {k: v for k, v in config.to_dict().items() if k != "seed"},  # per run; the seeds below
+        "seeds": list(seeds),
+        "combination": (
+            f"uniform weight soup of the {len(seeds)} seeds' runs: LoRA factors stacked (rank {len(seeds)} x "
+            f"{config.rank}, B divided by {len(seeds)}), heads averaged; one encoder pass at inference"
+        ),
         "training_data": base_meta.get("training_data"),
         "licence_note": (
             "Training data as for the fast model (Apache-2.0, XLM-T UMSAB). Ships low-rank weight updates and a "
@@ -178,18 +185,22 @@ def _accurate_meta(base_meta: dict, config, e5) -> dict:
     }
 
 
-def train_accurate(data: Path, out: Path, no_eval: bool = False, holdout: bool = False, config=None) -> int:
-    """Fine-tune E5-small on train and write accurate.npz/.json into ``out`` (needs the accurate-train extra).
+def train_accurate(
+    data: Path, out: Path, no_eval: bool = False, holdout: bool = False, config=None, seeds: Sequence[int] = SOUP_SEEDS
+) -> int:
+    """Fine-tune E5-small on train once per seed, average the runs (:func:`.finetune.uniform_soup`) and write
+    accurate.npz/.json into ``out`` (needs the accurate-train extra).
 
-    ``holdout=True`` instead trains on 80 % of train and prints macro-F1 on the other 20 % after every epoch
-    (scored through the numpy inference path): how the settings in :class:`.finetune.FinetuneConfig` were chosen.
+    ``holdout=True`` instead trains on 80 % of train and prints macro-F1 on the other 20 % after every epoch of every
+    seed, then for the soup, each alone and in the shipped vote with the fast model fitted on the same 80 % (scored
+    through the numpy inference path): how the settings in :class:`.finetune.FinetuneConfig` were chosen.
     """
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedShuffleSplit
 
     from twitter_assets.sentiment import accurate
     from twitter_assets.sentiment.e5 import encode
-    from twitter_assets.sentiment.finetune import FinetuneConfig, finetune
+    from twitter_assets.sentiment.finetune import FinetuneConfig, finetune, uniform_soup
 
     config = config or FinetuneConfig()
     base_meta = json.loads((out / "model.json").read_text(encoding="utf-8"))
@@ -200,19 +211,35 @@ def train_accurate(data: Path, out: Path, no_eval: bool = False, holdout: bool =
     if holdout:
         split = StratifiedShuffleSplit(n_splits=1, test_size=HOLDOUT_SHARE, random_state=SEED)
         fit_rows, held_rows = next(split.split(np.zeros(len(labels)), labels))
+        held_truth = labels[held_rows]
+        fast = fit([texts[i] for i in fit_rows], labels[fit_rows], DEFAULT_CONFIG, DEFAULT_C)
+        fast_p = accurate.softmax(scorer_of(fast).logits([texts[i] for i in held_rows])[0])
 
-        def report(epoch: int, params: dict) -> None:
-            layers = e5.merged_layers(params, config.scale)
-            emb = encode(e5, [token_ids[i] for i in held_rows], layers)
-            pred = accurate.head_logits(emb, params["head.w"], params["head.b"], config.head_scale).argmax(1)
-            f1 = f1_score(labels[held_rows], pred, average="macro")
-            print(f"holdout ({len(held_rows)} train tweets) after epoch {epoch}: macro-F1 {f1:.4f}", flush=True)
+        def report(what: str, params: dict) -> None:
+            emb = encode(e5, [token_ids[i] for i in held_rows], e5.merged_layers(params, config.scale))
+            tuned_p = accurate.softmax(accurate.head_logits(emb, params["head.w"], params["head.b"], config.head_scale))
+            vote_p = accurate.FAST_WEIGHT * fast_p + (1 - accurate.FAST_WEIGHT) * tuned_p
+            alone, vote = (f1_score(held_truth, p.argmax(1), average="macro") for p in (tuned_p, vote_p))
+            print(f"holdout ({len(held_rows)} train tweets) {what}: macro-F1 {alone:.4f}, vote {vote:.4f}", flush=True)
 
-        finetune(e5, [token_ids[i] for i in fit_rows], labels[fit_rows], config, on_epoch=report)
+        print(f"holdout: fast model alone macro-F1 {f1_score(held_truth, fast_p.argmax(1), average='macro'):.4f}")
+        runs = []
+        for seed in seeds:
+            runs.append(
+                finetune(
+                    e5,
+                    [token_ids[i] for i in fit_rows],
+                    labels[fit_rows],
+                    replace(config, seed=seed),
+                    on_epoch=lambda epoch, params, seed=seed: report(f"seed {seed}, epoch {epoch}", params),
+                )
+            )
+        if len(runs) > 1:
+            report(f"soup of seeds {list(seeds)}", uniform_soup(runs))
         return 0
-    params = finetune(e5, token_ids, labels, config)
-    print(f"accurate mode: fine-tuned on {len(texts)} tweets in {time.perf_counter() - t0:.0f}s")
-    meta = _accurate_meta(base_meta, config, e5)
+    params = uniform_soup([finetune(e5, token_ids, labels, replace(config, seed=seed)) for seed in seeds])
+    print(f"accurate mode: fine-tuned on {len(texts)} tweets, {len(seeds)} seeds, in {time.perf_counter() - t0:.0f}s")
+    meta = _accurate_meta(base_meta, config, e5, seeds)
     accurate.save_adapter(out, params, meta)
     if not no_eval and (data / "val_text.txt").exists():
         vt, vl = load_split(data, "val")

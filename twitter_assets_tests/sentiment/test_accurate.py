@@ -16,7 +16,7 @@ from twitter_assets.sentiment.accurate import AccurateModeUnavailable, load_e5_w
 from twitter_assets_tests.pipeline_fixtures import land, tweet
 from twitter_assets_tests.sentiment.test_sentiment import DATA, needs_data
 
-ACCURATE_VERSION = "e5lora-pt-1"
+ACCURATE_VERSION = "e5lora-pt-2"
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +68,12 @@ def accurate_val_macro_f1(accurate) -> float:
 
 @needs_data
 def test_accurate_val_macro_f1_does_not_regress(accurate_val_macro_f1):
-    """Shipped figure: 0.6428 on val (e5stack-pt-1 before it 0.6312; fast mode 0.5809)."""
-    assert accurate_val_macro_f1 >= 0.635
+    """Shipped figure: 0.6487 on val (e5lora-pt-1 0.6428, e5stack-pt-1 0.6312; fast mode 0.5809)."""
+    assert accurate_val_macro_f1 >= 0.645
 
 
 @needs_data
-@pytest.mark.xfail(strict=True, reason="target not met yet: e5lora-pt-1 scores 0.6428 macro-F1 on val")
+@pytest.mark.xfail(strict=True, reason="target not met yet: e5lora-pt-2 scores 0.6487 macro-F1 on val")
 def test_accurate_val_macro_f1_meets_target(accurate_val_macro_f1):
     assert accurate_val_macro_f1 >= 0.65
 

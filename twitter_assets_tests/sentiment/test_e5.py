@@ -62,6 +62,33 @@ def test_merged_deltas_are_the_low_rank_update(e5):
     assert e5.merged_layers({}, 2.0) is e5.layers
 
 
+def test_uniform_soup_is_the_average_of_the_runs_networks(e5):
+    """Stacking the runs' factors (B divided by their number) merges into exactly the mean of their merged
+    weights; the heads are averaged. A soup of one run is that run."""
+    from twitter_assets.sentiment.finetune import uniform_soup
+
+    rng = np.random.default_rng(2)
+
+    def run() -> dict:
+        return {
+            "l5.v.A": rng.normal(size=(3, e5.H)).astype(np.float32),
+            "l5.v.B": rng.normal(size=(e5.H, 3)).astype(np.float32),
+            "head.w": rng.normal(size=(3, e5.H)).astype(np.float32),
+            "head.b": rng.normal(size=3).astype(np.float32),
+        }
+
+    runs = [run(), run(), run()]
+    soup = uniform_soup(runs)
+    assert soup["l5.v.A"].shape == (9, e5.H) and soup["l5.v.B"].shape == (e5.H, 9)
+    merged = [e5.merged_layers(r, 2.0)[5]["v.w"] for r in runs]
+    np.testing.assert_allclose(e5.merged_layers(soup, 2.0)[5]["v.w"], np.mean(merged, axis=0), atol=1e-4)
+    np.testing.assert_allclose(soup["head.w"], np.mean([r["head.w"] for r in runs], axis=0), atol=1e-6)
+    one = uniform_soup(runs[:1])
+    assert all(np.array_equal(one[k], runs[0][k]) for k in runs[0])
+    with pytest.raises(ValueError, match="at least one run"):
+        uniform_soup([])
+
+
 def test_training_network_is_the_inference_network(e5):
     """The jax model fine-tuning trains and the numpy path inference runs give the same logits for the same
     (non-trivial) adapter; a drift between the two would ship weights trained for another network."""
@@ -123,16 +150,18 @@ def test_fine_tuning_writes_an_adapter_the_accurate_scorer_loads(tmp_path, e5, c
         (data / f"{split}_labels.txt").write_text("\n".join(map(str, labels)) + "\n", encoding="utf-8")
     config = FinetuneConfig(rank=2, epochs=1, batch_size=4, learning_rate=1e-3)  # 6 steps
 
-    assert train_accurate(data, out, holdout=True, config=config) == 0
-    assert "holdout (5 train tweets) after epoch 1: macro-F1" in capsys.readouterr().out
+    assert train_accurate(data, out, holdout=True, config=config, seeds=(0, 1)) == 0
+    printed = capsys.readouterr().out
+    for what in ("seed 0, epoch 1", "seed 1, epoch 1", "soup of seeds [0, 1]"):
+        assert f"holdout (5 train tweets) {what}: macro-F1 " in printed and ", vote " in printed
     assert not (out / accurate.ADAPTER_FILE).exists()  # choosing settings writes nothing
 
-    assert train_accurate(data, out, config=config) == 0
+    assert train_accurate(data, out, config=config, seeds=(0, 1)) == 0
     meta = json.loads((out / accurate.ADAPTER_META_FILE).read_text(encoding="utf-8"))
-    assert meta["e5_sha256"] == e5.sha256 and meta["settings"]["rank"] == 2
+    assert meta["e5_sha256"] == e5.sha256 and meta["settings"]["rank"] == 2 and meta["seeds"] == [0, 1]
     assert 0 <= meta["metrics"]["val_macro_f1"] <= 1
-    with np.load(out / accurate.ADAPTER_FILE) as adapter:
-        assert adapter["l0.q.A"].shape == (2, e5.H) and adapter["l11.fo.B"].shape == (e5.H, 2)
+    with np.load(out / accurate.ADAPTER_FILE) as adapter:  # two rank-2 runs stacked
+        assert adapter["l0.q.A"].shape == (4, e5.H) and adapter["l11.fo.B"].shape == (e5.H, 4)
         assert np.abs(adapter["l11.fo.B"]).max() > 0  # B and the head start at zero: training moved them
     scorer = accurate.AccurateScorer(out, e5=e5)
     labels_out, scores = scorer.score(texts[:6] + [""])
