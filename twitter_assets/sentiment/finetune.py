@@ -77,11 +77,12 @@ class LoraClassifier:
         self.base = [{k: jnp.asarray(v) for k, v in layer.items()} for layer in weights.layers]
         self.embedding_ln = tuple(jnp.asarray(v) for v in weights.embedding_ln)
 
-    def init(self) -> dict:
+    def init(self, seed: int | None = None) -> dict:
+        """Random ``A``, zero ``B`` and head: the pretrained network exactly. ``seed`` defaults to the config's."""
         import jax
         import jax.numpy as jnp
 
-        key = jax.random.PRNGKey(self.config.seed)
+        key = jax.random.PRNGKey(self.config.seed if seed is None else seed)
         dims = {"H": self.weights.H, "FF": self.weights.FF}
         params = {}
         for layer in range(self.weights.n_layers):
@@ -133,22 +134,21 @@ class LoraClassifier:
         return pooled @ params["head.w"].T * cfg.head_scale + params["head.b"]
 
 
-def finetune(
+def finetune_runs(
     weights: E5Weights,
     token_ids: Sequence[Sequence[int]],
     labels: np.ndarray,
     config: FinetuneConfig,
-    on_epoch: Callable[[int, dict], None] | None = None,
-) -> dict[str, np.ndarray]:
-    """Train on every given tweet; returns the LoRA factors and the head as numpy arrays.
-
-    ``on_epoch(epoch, params)`` runs after each epoch (a held-out evaluation when choosing the epoch count)."""
+    seeds: Sequence[int],
+    on_epoch: Callable[[int, int, dict], None] | None = None,
+) -> list[dict[str, np.ndarray]]:
+    """One run per seed (``config.seed`` is ignored), all with one compiled training step: runs differ only in
+    their initial factors, dropout and batch order. ``on_epoch(seed, epoch, params)`` runs after each epoch."""
     import jax
     import jax.numpy as jnp
     import optax
 
     model = LoraClassifier(weights, config)
-    params = model.init()
     labels = np.asarray(labels)
     batches_per_epoch = int(np.ceil(len(labels) / config.batch_size))
     steps = config.epochs * batches_per_epoch
@@ -156,7 +156,6 @@ def finetune(
         0.0, config.learning_rate, max(1, int(config.warmup_share * steps)), steps, config.learning_rate * 0.01
     )
     optimiser = optax.adamw(schedule, weight_decay=config.weight_decay)
-    state = optimiser.init(params)
     counts = np.bincount(labels, minlength=3)
     class_weight = jnp.asarray(len(labels) / (3 * counts) if config.class_weighted else np.ones(3), dtype=jnp.float32)
 
@@ -171,25 +170,31 @@ def finetune(
         updates, state = optimiser.update(grads, state, params)
         return optax.apply_updates(params, updates), state, value
 
-    key = jax.random.PRNGKey(config.seed + 1)
-    rng = np.random.default_rng(config.seed)
     lengths = [len(ids) for ids in token_ids]
     size = config.batch_size
-    for epoch in range(1, config.epochs + 1):
-        started, total = time.perf_counter(), 0.0
-        batches = _length_batches(np.arange(len(labels)), lengths, size, rng)
-        for batch in batches:
-            x0, mask = _inputs(weights, [token_ids[i] for i in batch], size)
-            y = np.zeros(size, dtype=np.int32)
-            y[: len(batch)] = labels[batch]
-            row_weight = (np.arange(size) < len(batch)).astype(np.float32)
-            key, sub = jax.random.split(key)
-            params, state, value = step(params, state, x0, mask, y, row_weight, sub)
-            total += float(value)
-        print(f"epoch {epoch}/{config.epochs}: loss {total / len(batches):.4f}, {time.perf_counter() - started:.0f}s")
-        if on_epoch is not None:
-            on_epoch(epoch, {k: np.asarray(v) for k, v in params.items()})
-    return {k: np.asarray(v, dtype=np.float32) for k, v in params.items()}
+    runs = []
+    for seed in seeds:
+        params = model.init(seed)
+        state = optimiser.init(params)
+        key = jax.random.PRNGKey(seed + 1)
+        rng = np.random.default_rng(seed)
+        for epoch in range(1, config.epochs + 1):
+            started, total = time.perf_counter(), 0.0
+            batches = _length_batches(np.arange(len(labels)), lengths, size, rng)
+            for batch in batches:
+                x0, mask = _inputs(weights, [token_ids[i] for i in batch], size)
+                y = np.zeros(size, dtype=np.int32)
+                y[: len(batch)] = labels[batch]
+                row_weight = (np.arange(size) < len(batch)).astype(np.float32)
+                key, sub = jax.random.split(key)
+                params, state, value = step(params, state, x0, mask, y, row_weight, sub)
+                total += float(value)
+            elapsed = time.perf_counter() - started
+            print(f"seed {seed}, epoch {epoch}/{config.epochs}: loss {total / len(batches):.4f}, {elapsed:.0f}s")
+            if on_epoch is not None:
+                on_epoch(seed, epoch, {k: np.asarray(v) for k, v in params.items()})
+        runs.append({k: np.asarray(v, dtype=np.float32) for k, v in params.items()})
+    return runs
 
 
 def uniform_soup(runs: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -200,7 +200,7 @@ def train_accurate(
 
     from twitter_assets.sentiment import accurate
     from twitter_assets.sentiment.e5 import encode
-    from twitter_assets.sentiment.finetune import FinetuneConfig, finetune, uniform_soup
+    from twitter_assets.sentiment.finetune import FinetuneConfig, finetune_runs, uniform_soup
 
     config = config or FinetuneConfig()
     base_meta = json.loads((out / "model.json").read_text(encoding="utf-8"))
@@ -218,26 +218,23 @@ def train_accurate(
         def report(what: str, params: dict) -> None:
             emb = encode(e5, [token_ids[i] for i in held_rows], e5.merged_layers(params, config.scale))
             tuned_p = accurate.softmax(accurate.head_logits(emb, params["head.w"], params["head.b"], config.head_scale))
-            vote_p = accurate.FAST_WEIGHT * fast_p + (1 - accurate.FAST_WEIGHT) * tuned_p
+            vote_p = accurate.vote(fast_p, tuned_p)
             alone, vote = (f1_score(held_truth, p.argmax(1), average="macro") for p in (tuned_p, vote_p))
             print(f"holdout ({len(held_rows)} train tweets) {what}: macro-F1 {alone:.4f}, vote {vote:.4f}", flush=True)
 
         print(f"holdout: fast model alone macro-F1 {f1_score(held_truth, fast_p.argmax(1), average='macro'):.4f}")
-        runs = []
-        for seed in seeds:
-            runs.append(
-                finetune(
-                    e5,
-                    [token_ids[i] for i in fit_rows],
-                    labels[fit_rows],
-                    replace(config, seed=seed),
-                    on_epoch=lambda epoch, params, seed=seed: report(f"seed {seed}, epoch {epoch}", params),
-                )
-            )
+        runs = finetune_runs(
+            e5,
+            [token_ids[i] for i in fit_rows],
+            labels[fit_rows],
+            config,
+            seeds,
+            on_epoch=lambda seed, epoch, params: report(f"seed {seed}, epoch {epoch}", params),
+        )
         if len(runs) > 1:
             report(f"soup of seeds {list(seeds)}", uniform_soup(runs))
         return 0
-    params = uniform_soup([finetune(e5, token_ids, labels, replace(config, seed=seed)) for seed in seeds])
+    params = uniform_soup(finetune_runs(e5, token_ids, labels, config, seeds))
     print(f"accurate mode: fine-tuned on {len(texts)} tweets, {len(seeds)} seeds, in {time.perf_counter() - t0:.0f}s")
     meta = _accurate_meta(base_meta, config, e5, seeds)
     accurate.save_adapter(out, params, meta)
