@@ -20,6 +20,7 @@ external contract (`silver.tweets`...) as views over the same files for notebook
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import hashlib
 import io
@@ -550,13 +551,23 @@ def _process_scratch(incoming: Path) -> Path:
     first use in each process removes the directories of processes of this host that no longer run.
     Liveness, not age: a landing may legitimately last hours (rate-limit waits on a huge day)."""
     pid, host = os.getpid(), _host_tag()
+    mine = incoming / f"{host}.{pid}"
     with _swept_lock:
         if (str(incoming), pid) not in _swept:
             _sweep_dead_scratch(incoming, host, pid)
             _swept.add((str(incoming), pid))
-    mine = incoming / f"{host}.{pid}"
+            atexit.register(_remove_if_empty, mine)
     mine.mkdir(parents=True, exist_ok=True)
     return mine
+
+
+def _remove_if_empty(directory: Path) -> None:
+    """At a clean exit a process's scratch directory is empty (every landing commits or aborts): remove it,
+    so finished runs leave no trace. Anything still inside stays for the next process's sweep to judge."""
+    try:
+        directory.rmdir()
+    except OSError:  # not empty, gone already, or never created
+        pass
 
 
 def _sweep_dead_scratch(incoming: Path, host: str, me: int) -> None:

@@ -245,6 +245,21 @@ def test_files_of_a_landing_replaced_meanwhile_are_not_published_again(tmp_path,
     assert not [path for path in directory.iterdir() if ours["pages_sha256"][:16] in path.name]
 
 
+def test_a_process_that_exits_cleanly_leaves_no_scratch_directory(tmp_path):
+    """A finished run (the demo, a step's subprocess) removes its own empty `.incoming/<host>.<pid>/` at exit;
+    it used to stay until the next process swept it."""
+    code = (
+        "import sys, datetime; from twitter_assets.lake import Lake; "
+        "Lake(root=sys.argv[1]).write_raw_day('aluraonline', datetime.date(2026, 11, 20), "
+        "[{'data': [], 'meta': {'result_count': 0}}], {}); print('landed')"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "landed" in done.stdout
+    assert (tmp_path / ".incoming").is_dir()  # the landing used it
+    assert list((tmp_path / ".incoming").iterdir()) == []
+
+
 def test_scratch_of_processes_that_no_longer_run_is_swept_and_nothing_else(tmp_path):
     """A process killed mid-landing leaves up to a day of pages in its scratch directory; the next
     process to use the lake removes it. A running process's, another host's and unknown entries stay."""
