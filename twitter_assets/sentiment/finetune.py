@@ -40,7 +40,6 @@ class FinetuneConfig:
     head_scale: float = 20.0
     warmup_share: float = 0.06
     class_weighted: bool = True
-    seed: int = 0
 
     @property
     def scale(self) -> float:
@@ -77,12 +76,12 @@ class LoraClassifier:
         self.base = [{k: jnp.asarray(v) for k, v in layer.items()} for layer in weights.layers]
         self.embedding_ln = tuple(jnp.asarray(v) for v in weights.embedding_ln)
 
-    def init(self, seed: int | None = None) -> dict:
-        """Random ``A``, zero ``B`` and head: the pretrained network exactly. ``seed`` defaults to the config's."""
+    def init(self, seed: int) -> dict:
+        """Random ``A``, zero ``B`` and head: the pretrained network exactly."""
         import jax
         import jax.numpy as jnp
 
-        key = jax.random.PRNGKey(self.config.seed if seed is None else seed)
+        key = jax.random.PRNGKey(seed)
         dims = {"H": self.weights.H, "FF": self.weights.FF}
         params = {}
         for layer in range(self.weights.n_layers):
@@ -142,7 +141,7 @@ def finetune_runs(
     seeds: Sequence[int],
     on_epoch: Callable[[int, int, dict], None] | None = None,
 ) -> list[dict[str, np.ndarray]]:
-    """One run per seed (``config.seed`` is ignored), all with one compiled training step: runs differ only in
+    """One run per seed, all with one compiled training step: runs differ only in
     their initial factors, dropout and batch order. ``on_epoch(seed, epoch, params)`` runs after each epoch."""
     import jax
     import jax.numpy as jnp

@@ -171,7 +171,7 @@ def _accurate_meta(base_meta: dict, config, e5, seeds: Sequence[int]) -> dict:
             f"(x{config.head_scale}) on the pooled embedding, class-weighted cross-entropy, AdamW; its probabilities "
             f"averaged with the fast model's (fast weight {accurate.FAST_WEIGHT})"
         ),
-        "settings": {k: v for k, v in config.to_dict().items() if k != "seed"},  # per run; the seeds below
+        "settings": config.to_dict(),  # per run; the seeds below
         "seeds": list(seeds),
         "combination": (
             f"uniform weight soup of the {len(seeds)} seeds' runs: LoRA factors stacked (rank {len(seeds)} x "
