@@ -199,7 +199,6 @@ def train_accurate(
     from sklearn.model_selection import StratifiedShuffleSplit
 
     from twitter_assets.sentiment import accurate
-    from twitter_assets.sentiment.e5 import encode
     from twitter_assets.sentiment.finetune import FinetuneConfig, finetune_runs, uniform_soup
 
     config = config or FinetuneConfig()
@@ -216,8 +215,10 @@ def train_accurate(
         fast_p = accurate.softmax(scorer_of(fast).logits([texts[i] for i in held_rows])[0])
 
         def report(what: str, params: dict) -> None:
-            emb = encode(e5, [token_ids[i] for i in held_rows], e5.merged_layers(params, config.scale))
-            tuned_p = accurate.softmax(accurate.head_logits(emb, params["head.w"], params["head.b"], config.head_scale))
+            layers = e5.merged_layers(params, config.scale)
+            tuned_p = accurate.tuned_probabilities(
+                e5, [token_ids[i] for i in held_rows], layers, params, config.head_scale
+            )
             vote_p = accurate.vote(fast_p, tuned_p)
             alone, vote = (f1_score(held_truth, p.argmax(1), average="macro") for p in (tuned_p, vote_p))
             print(f"holdout ({len(held_rows)} train tweets) {what}: macro-F1 {alone:.4f}, vote {vote:.4f}", flush=True)
