@@ -206,7 +206,9 @@ def _judge_days(
     def severity_of(verdict: DayVerdict) -> AssetCheckSeverity:
         return check.severity if verdict.judged else AssetCheckSeverity.WARN
 
-    if len(verdicts) == 1 and (op_context.has_partition_key or op_context.has_partition_key_range):
+    # A run of one partition key: Dagster files the result under that partition. A range run, even of one day
+    # (the automation launches ranges), has no partition key: its result would land on no partition.
+    if len(verdicts) == 1 and op_context.has_partition_key:
         (verdict,) = verdicts.values()
         return AssetCheckResult(
             asset_key=asset,
