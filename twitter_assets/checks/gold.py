@@ -60,7 +60,10 @@ def reconciles_with_silver(lake: Lake, day: date) -> DayVerdict:
         problems.append(f"no gold row for {sorted(missing)}")
     if extra:
         problems.append(f"gold rows for {sorted(extra)} that silver has no landed day for")
-    merged = expected.merge(gold, on="source", suffixes=("_silver", "_gold"))
+    if expected.empty or gold.empty:  # nothing to compare column by column (and no `source` column to join on)
+        merged = expected.iloc[0:0]
+    else:
+        merged = expected.merge(gold, on="source", suffixes=("_silver", "_gold"))
     for row in merged.itertuples(index=False):
         for column in [c for c in expected.columns if c not in ("source", "day")]:
             want, have = getattr(row, f"{column}_silver"), getattr(row, f"{column}_gold")

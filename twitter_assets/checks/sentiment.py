@@ -1,6 +1,7 @@
 """Checks of the sentiment tables: every eligible tweet scored, scores in range, shares that add up,
 and a drift warning when a day's label mix moves far from the days before it."""
 
+import math
 from datetime import date, timedelta
 
 from dagster import AssetChecksDefinition, AssetCheckSeverity
@@ -66,10 +67,13 @@ def shares_sum_to_one(lake: Lake, day: date) -> DayVerdict:
         ).fetchall()
     problems = []
     for source, n, total, n_replies, replies_total in rows:
-        if n and abs(total - 1) > 1e-9:
-            problems.append(f"{source}: shares add up to {total:.6f}")
-        if n_replies and abs(replies_total - 1) > 1e-9:
-            problems.append(f"{source}: reply shares add up to {replies_total:.6f}")
+        for what, scored, shares in (("shares", n, total), ("reply shares", n_replies, replies_total)):
+            if not scored:
+                continue
+            if shares is None or not math.isfinite(shares):  # a NULL or NaN share: the sum says nothing
+                problems.append(f"{source}: {what} add up to {shares} (a share is missing or not a number)")
+            elif abs(shares - 1) > 1e-9:
+                problems.append(f"{source}: {what} add up to {shares:.6f}")
     if problems:
         return DayVerdict(False, "; ".join(problems) + ": re-materialize gold/daily_sentiment")
     return DayVerdict(True, f"shares add up to 1 for {len(rows)} sources")

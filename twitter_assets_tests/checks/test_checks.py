@@ -13,6 +13,7 @@ RAW = AssetKey(["raw", "aluraonline"])
 TWEETS = AssetKey(["silver", "tweets"])
 USERS = AssetKey(["silver", "users"])
 GOLD = AssetKey(["gold", "daily_interactions"])
+DAILY_SENTIMENT = AssetKey(["gold", "daily_sentiment"])
 
 
 def yesterday() -> date:
@@ -199,6 +200,25 @@ def test_gold_row_off_by_one_fails_reconciliation(landed):
     evaluation = run_check(pipeline, day, GOLD, "reconciles_with_silver")
     assert not evaluation.passed
     assert f"aluraonline n_tweets: gold says {n_tweets + 1}, silver says {n_tweets}" in evaluation.description
+
+
+def test_gold_day_without_a_silver_source_day_fails_reconciliation_without_crashing(landed):
+    """silver.source_days lost the day (a hand-deleted file) while gold kept its row: a verdict, not a KeyError."""
+    pipeline, (_, day), _ = landed
+    tamper(pipeline, "silver.source_days", "DELETE FROM t", day=day)
+    evaluation = run_check(pipeline, day, GOLD, "reconciles_with_silver")
+    assert not evaluation.passed
+    assert "gold rows for ['aluraonline'] that silver has no landed day for" in evaluation.description
+
+
+@pytest.mark.parametrize("broken", ["NULL", "'NaN'::DOUBLE"])
+def test_missing_or_nan_share_fails_the_shares_check(landed, broken):
+    """A NULL share made the sum NULL (the check crashed); a NaN share compared false (the check passed)."""
+    pipeline, (_, day), _ = landed
+    tamper(pipeline, "gold.daily_sentiment", f"UPDATE t SET share_neutral = {broken}", day=day)
+    evaluation = run_check(pipeline, day, DAILY_SENTIMENT, "shares_sum_to_one")
+    assert not evaluation.passed
+    assert "aluraonline: shares add up to" in evaluation.description and "not a number" in evaluation.description
 
 
 def test_negative_count_fails(landed):
