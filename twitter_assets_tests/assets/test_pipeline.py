@@ -97,6 +97,35 @@ def test_rerunning_a_partition_gives_the_same_rows(pipeline):
     assert pipeline.query("SELECT count(*) - count(DISTINCT (source, tweet_id)) FROM silver.tweets") == [(0,)]
 
 
+def test_stored_column_types_are_the_declared_ones(pipeline):
+    """The types in the lake are the ones each table declares (and shows in the UI as its column schema): gold's
+    engagement sums came out as DECIMAL(38,0), which pandas reads as floats, under a declared BIGINT."""
+    from twitter_assets.assets.gold import DAILY_INTERACTIONS_COLUMNS
+    from twitter_assets.assets.sentiment import DAILY_SENTIMENT_COLUMNS, TWEET_SENTIMENT_COLUMNS
+    from twitter_assets.assets.silver import SOURCE_DAYS_COLUMNS, TWEETS_COLUMNS
+
+    day = today() - timedelta(days=2)
+    assert pipeline.backfill(day, day).success
+    spelled = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
+    for table, columns in {
+        "silver.tweets": TWEETS_COLUMNS,
+        "silver.source_days": SOURCE_DAYS_COLUMNS,
+        "gold.daily_interactions": DAILY_INTERACTIONS_COLUMNS,
+        "gold.tweet_sentiment": TWEET_SENTIMENT_COLUMNS,
+        "gold.daily_sentiment": DAILY_SENTIMENT_COLUMNS,
+    }.items():
+        schema, name = table.split(".")
+        stored = dict(
+            pipeline.query(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = $schema AND table_name = $name",
+                {"schema": schema, "name": name},
+            )
+        )
+        declared = {c.name: spelled.get(t, t) for c in columns for t in [c.sql_type.removesuffix(" NOT NULL")]}
+        assert stored == declared, table
+
+
 def test_an_empty_day_is_a_row_of_zeros(make_pipeline):
     pipeline = make_pipeline(sources=[Source(name="quiet", query="zzqx_no_tweet_says_this")])
     day = today() - timedelta(days=1)
