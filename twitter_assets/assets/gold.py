@@ -21,7 +21,7 @@ from twitter_assets.assets.tables import (
     column_names,
     column_schema,
     daily_table_asset,
-    preview,
+    previews_by_day,
     report_partitions,
 )
 from twitter_assets.automation.lineage import GOLD_READS_SILVER_WEEK  # gold D reads silver D..D+6
@@ -127,15 +127,16 @@ def build_gold_assets() -> list[AssetsDefinition]:
             rows = db.sql(DAILY_INTERACTIONS_SQL, params=params).to_arrow_table()
         write_by_source_day(lake, "gold.daily_interactions", rows)
         frame = rows.to_pandas()
+        previews = previews_by_day(frame, column_names(DAILY_INTERACTIONS_COLUMNS[:16]), rows=10)
         report_partitions(
             context,
             {day.isoformat(): _day_figures(frame[frame["day"] == day]) for day in sorted(set(frame["day"]))},
+            previews,
         )
         return MaterializeResult(
             metadata={
                 "run_rows": len(frame),
                 "run_tweets": int(frame["n_tweets"].sum()) if len(frame) else 0,
-                "preview": preview(frame, column_names(DAILY_INTERACTIONS_COLUMNS[:16]), rows=10),
                 "dagster/column_schema": column_schema(DAILY_INTERACTIONS_COLUMNS),
                 # run-level: the chart covers the last 30 days, not one partition
                 "chart": _chart(lake),

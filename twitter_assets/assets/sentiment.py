@@ -26,7 +26,7 @@ from twitter_assets.assets.tables import (
     column_names,
     column_schema,
     daily_table_asset,
-    preview,
+    previews_by_day,
     report_partitions,
 )
 from twitter_assets.lake import Lake
@@ -227,13 +227,15 @@ def build_sentiment_assets() -> list[AssetsDefinition]:
             rows = db.sql(DAILY_SENTIMENT_SQL, params=params).to_arrow_table()
         write_by_source_day(lake, "gold.daily_sentiment", rows)
         frame = rows.to_pandas()
+        previews = previews_by_day(frame, column_names(DAILY_SENTIMENT_COLUMNS[:7]), rows=10)
         report_partitions(
-            context, {day.isoformat(): _day_figures(frame[frame["day"] == day]) for day in set(frame["day"])}
+            context,
+            {day.isoformat(): _day_figures(frame[frame["day"] == day]) for day in set(frame["day"])},
+            previews,
         )
         return MaterializeResult(
             metadata={
                 "run_rows": len(frame),
-                "preview": preview(frame, column_names(DAILY_SENTIMENT_COLUMNS[:7]), rows=10),
                 "dagster/column_schema": column_schema(DAILY_SENTIMENT_COLUMNS),
                 "chart": _chart(lake),
             }

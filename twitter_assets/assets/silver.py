@@ -26,7 +26,7 @@ from twitter_assets.assets.tables import (
     Column,
     column_schema,
     daily_table_asset,
-    preview,
+    previews_by_day,
     report_partitions,
     select_list,
     write_query_partition,
@@ -221,6 +221,14 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
                 outside_total += int(outside)
         if outside_total:
             context.log.warning(f"{outside_total} landed tweets were created outside their partition's day; left out")
+        with lake.connect() as db:
+            sample = db.execute(
+                "SELECT day, source, tweet_id, created_at, is_reply, is_retweet, left(text, 80) AS text "
+                "FROM silver.tweets WHERE day BETWEEN $first AND $last "
+                "QUALIFY row_number() OVER (PARTITION BY day ORDER BY created_at DESC, tweet_id) <= 5",
+                _run_days(context),
+            ).df()
+        previews = previews_by_day(sample, [c for c in sample.columns if c != "day"])
         report_partitions(
             context,
             {
@@ -232,19 +240,13 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
                 }
                 for key, f in per_day.items()
             },
+            previews,
         )
-        with lake.connect() as db:
-            sample = db.execute(
-                "SELECT source, tweet_id, created_at, is_reply, is_retweet, left(text, 80) AS text FROM silver.tweets "
-                "WHERE day BETWEEN $first AND $last ORDER BY created_at DESC LIMIT 5",
-                _run_days(context),
-            ).df()
         return MaterializeResult(
             metadata={
                 "run_rows": sum(f["rows"] for f in per_day.values()),
                 "run_days": len(per_day),
                 "missing_raw": missing,
-                "preview": preview(sample, list(sample.columns)),
                 "dagster/column_schema": column_schema(TWEETS_COLUMNS),
             }
         )
@@ -279,15 +281,17 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
         with lake.connect() as db:
             total = db.execute("SELECT count(*) FROM silver.users").fetchone()[0]
             sample = db.execute(
-                "SELECT user_id, username, name, last_seen_day FROM silver.users ORDER BY last_seen_day DESC, user_id "
-                "LIMIT 5"
+                "SELECT day, source, user_id, username, name FROM silver.users_seen "
+                "WHERE day BETWEEN $first AND $last "
+                "QUALIFY row_number() OVER (PARTITION BY day ORDER BY source, user_id) <= 5",
+                _run_days(context),
             ).df()
+        previews = previews_by_day(sample, [c for c in sample.columns if c != "day"])
         # Per day: the users that day's pages included; the whole table's size is a run figure.
-        report_partitions(context, {key: {"dagster/row_count": count} for key, count in per_day.items()})
+        report_partitions(context, {key: {"dagster/row_count": count} for key, count in per_day.items()}, previews)
         return MaterializeResult(
             metadata={
                 "users_total": total,
-                "preview": preview(sample, list(sample.columns)),
                 "dagster/column_schema": column_schema(USERS_COLUMNS),
             }
         )

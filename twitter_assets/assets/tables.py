@@ -105,10 +105,30 @@ def preview(data: pd.DataFrame, columns: list[str], rows: int = 5) -> MetadataVa
     return MetadataValue.md(shown.to_markdown(index=False))
 
 
-def report_partitions(context: AssetExecutionContext, per_partition: Mapping[str, Mapping[str, Any]]) -> None:
-    """Give each partition of the run its own metadata (Dagster merges it over the run's)."""
-    for partition_key, metadata in per_partition.items():
-        context.add_asset_metadata(dict(metadata), partition_key=partition_key)
+def previews_by_day(data: pd.DataFrame, columns: list[str], rows: int = 5) -> dict[str, MetadataValue]:
+    """One preview per partition, of that day's rows only (`data` has a `day` column): a partition's metadata
+    describes that partition, also in a ranged run."""
+    import pandas as pd
+
+    if not len(data):
+        return {}
+    days = pd.to_datetime(data["day"]).dt.strftime("%Y-%m-%d")
+    return {key: preview(data[days == key], columns, rows) for key in sorted(set(days))}
+
+
+def report_partitions(
+    context: AssetExecutionContext,
+    per_partition: Mapping[str, Mapping[str, Any]],
+    previews: Mapping[str, MetadataValue] | None = None,
+) -> None:
+    """Give each partition of the run its own metadata (Dagster merges it over the run's). With `previews`, every
+    partition of the run gets one (`_no rows_` for a day without rows), so none shows another day's."""
+    keys = list(per_partition) if previews is None else list(context.partition_keys)
+    for partition_key in keys:
+        metadata = dict(per_partition.get(partition_key, {}))
+        if previews is not None:
+            metadata["preview"] = previews.get(partition_key, MetadataValue.md("_no rows_"))
+        context.add_asset_metadata(metadata, partition_key=partition_key)
 
 
 def sum_by_day(rows: Iterable[tuple[str, str, int]]) -> dict[str, int]:

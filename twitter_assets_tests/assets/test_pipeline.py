@@ -82,6 +82,28 @@ def test_backfill_of_several_days_in_one_run(make_pipeline, make_simulator, make
     }
     assert {key: meta["n_tweets"].value for key, meta in gold_events.items()} == per_day
     assert all(meta["dagster/row_count"].value == 1 for meta in gold_events.values())
+    # Previews too: a partition's preview shows that day's rows, not the newest of the whole range.
+    day_of_tweet = {tweet_id: d.isoformat() for d, tweet_id in tweets}
+    user_days = pipeline.query("SELECT user_id, list(DISTINCT day::VARCHAR) FROM silver.users_seen GROUP BY user_id")
+    days_of_user = {user_id: set(seen) for user_id, seen in user_days}
+    with_preview = {"silver/tweets", "silver/users", "gold/daily_interactions", "gold/daily_sentiment"}
+    previews = {
+        (event.asset_key.to_user_string(), event.partition): event.materialization.metadata["preview"].value
+        for event in result.get_asset_materialization_events()
+        if event.asset_key.to_user_string() in with_preview
+    }
+    assert set(previews) == {(asset, day.isoformat()) for asset in with_preview for day in days}
+    for (asset, key), table in previews.items():
+        rows = [line for line in table.splitlines()[2:] if line.strip()]
+        assert rows, (asset, key)
+        for line in rows:
+            first_cells = [cell.strip() for cell in line.strip("|").split("|")]
+            if asset == "silver/tweets":
+                assert day_of_tweet[first_cells[1]] == key, (asset, key, line)
+            elif asset == "silver/users":
+                assert key in days_of_user[first_cells[1]], (asset, key, line)
+            else:
+                assert key in first_cells, (asset, key, line)
 
 
 def test_rerunning_a_partition_gives_the_same_rows(pipeline):

@@ -240,13 +240,21 @@ def test_the_gold_page_shows_the_chart_and_the_engagement_columns(ui):
     ui.shot("02-gold-chart.png")
     _close(dialog)
 
-    dialog = _show_markdown(ui, "preview")
-    header = dialog.locator("th").all_inner_texts()
+    # The latest partition's preview: its own day, one row per source, short enough to be shown inline.
+    preview = (
+        ui.page.locator("tr")
+        .filter(has=ui.page.get_by_text("preview", exact=True))
+        .filter(has=ui.page.locator("table"))
+    )
+    preview.first.locator("th").first.wait_for()
+    header = preview.first.locator("th").all_text_contents()
     assert {"likes", "retweets", "replies", "quotes", "n_tweets"} <= {h.strip() for h in header}
-    rows = dialog.locator("tbody tr")
-    assert rows.count() == DAYS
+    rows = preview.first.locator("tbody tr")
+    assert rows.count() == len(load_sources())
+    days = {cell.strip() for cell in preview.first.locator("tbody td").all_text_contents() if cell.strip()[:2] == "20"}
+    assert len(days) == 1, days
+    preview.first.scroll_into_view_if_needed()
     ui.shot("03-gold-preview.png")
-    _close(dialog)
 
 
 PARTITION_FIGURES = """
