@@ -232,12 +232,20 @@ class XApiClient(ConfigurableResource):
     # ---- HTTP --------------------------------------------------------------------------------
     def _http(self) -> requests.Session:
         if self._session is None:
-            if not self.bearer_token:
+            # A token read from a file or a secret often ends in a newline: that is not part of it. Anything else
+            # outside printable ASCII would make `requests` refuse the header with the whole value in its message.
+            token = (self.bearer_token or "").strip()
+            if not token:
                 raise XApiAuthError(f"no bearer token: set {TOKEN_ENV}")
+            if any(not 33 <= ord(char) <= 126 for char in token):
+                raise XApiAuthError(
+                    f"{TOKEN_ENV} holds a space, a line break, a control or a non-ASCII character inside the "
+                    "token: set it to the token alone"
+                )
             import requests
 
             session = requests.Session()
-            session.headers["Authorization"] = f"Bearer {self.bearer_token}"
+            session.headers["Authorization"] = f"Bearer {token}"
             session.headers["User-Agent"] = "twitter_assets/0.1 (+dagster)"
             self._session = session
         return self._session
@@ -291,6 +299,10 @@ class XApiClient(ConfigurableResource):
             content = response.content  # a truncated body raises here (ChunkedEncodingError)
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             raise XApiTransientError(f"X API {path}: {type(exc).__name__}") from None
+        except requests.RequestException as exc:  # the request could not be built: its message may quote a header
+            raise XApiRequestError(
+                f"X API {path}: {type(exc).__name__}: the request could not be sent; check the API base URL"
+            ) from None
 
         status = response.status_code
         body = _parse_json(content)

@@ -112,6 +112,20 @@ def test_bad_token_fails_at_once_naming_the_variable_not_the_token(simulator, ma
     assert len(search_requests(simulator)) == 1
 
 
+def test_a_token_with_a_trailing_newline_works_and_a_broken_one_is_named_not_quoted(
+    simulator, simulator_token, make_x_api
+):
+    """A secret file's trailing newline made `requests` refuse the header, quoting the whole token in an exception
+    that reached Dagster's event log. The newline is now dropped; a token broken inside fails naming the variable."""
+    start, end = whole_day_window()
+    assert make_x_api(bearer_token=simulator_token + "\r\n").search_recent("AluraOnline", start, end).pages
+    for broken in (simulator_token[:4] + "\n" + simulator_token[4:], "secret-value\x00", "secret value", "sécret"):
+        with pytest.raises(XApiAuthError, match="TWITTER_BEARER_TOKEN holds a space, a line break") as error:
+            make_x_api(bearer_token=broken).search_recent("AluraOnline", start, end)
+        assert "secret" not in str(error.value) and simulator_token[:4] not in str(error.value)
+        assert error.value.__cause__ is None and error.value.__context__ is None
+
+
 def test_400_surfaces_the_api_message(make_x_api):
     start = datetime.now(timezone.utc) - timedelta(days=10)
     with pytest.raises(XApiRequestError, match="'start_time' must be on or after"):
