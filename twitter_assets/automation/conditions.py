@@ -11,7 +11,8 @@ A day's timeline (UTC), for a source on the default recent-search endpoint:
 - until it leaves the 7-day window: fetched again only if it is missing or its last attempt failed
   (gap filling, oldest first), failed days at most once per `RETRY_CRON` tick;
 - silver and gold follow every raw landing of the day, once, after raw; gold day D is also rebuilt
-  when silver D+1..D+6 lands (its conversation counts can rise), see `gold_condition`.
+  when silver D+1..D+6 lands (its conversation counts can rise), see `gold_condition`; a failed
+  silver or gold day is retried like a failed raw day, at most once per `RETRY_CRON` tick.
 """
 
 from __future__ import annotations
@@ -81,10 +82,7 @@ def raw_condition(endpoint: str = "recent") -> AutomationCondition:
     never_tried = (AutomationCondition.missing() & ~AutomationCondition.execution_failed()).with_label(
         "missing, never failed"
     )
-    retry_due = (
-        AutomationCondition.execution_failed() & AutomationCondition.cron_tick_passed(RETRY_CRON).since_last_handled()
-    ).with_label(f"failed, retry due ({RETRY_CRON})")
-    gap = ~_today() & (never_tried | retry_due)
+    gap = ~_today() & (never_tried | _retry_due())
     if endpoint != FULL_ARCHIVE_ENDPOINT:  # full-archive search reaches every partition
         gap = FetchableNow(endpoint) & gap
     gap = gap.with_label("gap filling")
@@ -97,11 +95,20 @@ def raw_condition(endpoint: str = "recent") -> AutomationCondition:
     return ((gap | today | finalise) & ~AutomationCondition.in_progress()).with_label("raw: fetch")
 
 
-def _follows_upstream() -> AutomationCondition:
-    """Some dep updated (or is requested this tick) since this partition was last handled, and no
-    dep is still running: so it runs once, after every raw landing of the day has finished."""
+def _retry_due() -> AutomationCondition:
+    """The partition's latest run failed and an hourly retry tick has passed since it was last handled."""
     return (
-        AutomationCondition.any_deps_updated().since_last_handled()
+        AutomationCondition.execution_failed() & AutomationCondition.cron_tick_passed(RETRY_CRON).since_last_handled()
+    ).with_label(f"failed, retry due ({RETRY_CRON})")
+
+
+def _follows_upstream() -> AutomationCondition:
+    """Some dep updated (or is requested this tick) since this partition was last handled, or its last run
+    failed and a retry is due (a finished raw day never updates again: without the retry a failed silver or
+    gold day would stay failed), and no dep is still running: so it runs once, after every raw landing of the
+    day has finished."""
+    return (
+        (AutomationCondition.any_deps_updated().since_last_handled() | _retry_due())
         & ~AutomationCondition.any_deps_in_progress()
         & ~AutomationCondition.in_progress()
     )

@@ -124,6 +124,40 @@ def test_raw_landing_for_a_day_leads_to_silver_and_gold_for_that_day_and_nothing
     assert requested(tick(fifth.cursor, 150)) == {}
 
 
+def test_a_failed_silver_day_is_retried_once_per_retry_tick(pipeline, now, window, tmp_path):
+    """A finished raw day never updates again, so a silver (or gold) day whose run failed was never asked for
+    again: the day stayed without silver for good while raw held it whole."""
+    from twitter_assets.lake import Lake
+
+    defs = build_definitions(SOURCES, pipeline.x_api, pipeline.lake)
+    day = window[3]
+
+    def tick(cursor, at):
+        return evaluate_automation_conditions(defs, pipeline.instance, DOWNSTREAM, evaluation_time=at, cursor=cursor)
+
+    before = tick(None, now - timedelta(seconds=30))
+    pipeline.backfill(day, day, selection="raw")
+    landed = tick(before.cursor, now)
+    assert day.isoformat() in requested(landed)["silver/tweets"]
+    (tmp_path / "not-a-directory").write_text("")  # a lake that cannot be written: the silver run fails
+    failure = materialize(
+        build_assets(SOURCES),
+        resources={"x_api": pipeline.x_api, "lake": Lake(root=str(tmp_path / "not-a-directory"))},
+        instance=pipeline.instance,
+        partition_key=day.isoformat(),
+        selection=DOWNSTREAM,
+        raise_on_error=False,
+    )
+    assert not failure.success
+    same_hour = tick(landed.cursor, now + timedelta(seconds=30))
+    assert day.isoformat() not in requested(same_hour).get("silver/tweets", [])  # the retry is not due yet
+    later = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1, minutes=1)
+    retry = tick(same_hour.cursor, later)
+    assert day.isoformat() in requested(retry)["silver/tweets"]
+    again = tick(retry.cursor, later + timedelta(seconds=30))
+    assert day.isoformat() not in requested(again).get("silver/tweets", [])  # once per retry tick
+
+
 def test_a_day_in_flight_is_not_requested_again(pipeline, simulator, now, window):
     """While a run fetches a day (the simulator answers slowly), the gap filler skips it."""
     import threading
