@@ -122,3 +122,24 @@ def _graphql(base_url: str, query: str, attempts: int = 120) -> dict:
             pass
         time.sleep(0.5)
     raise AssertionError(f"the Dagster webserver at {base_url} did not answer")
+
+
+def test_a_report_built_alone_shows_the_verdicts_other_runs_recorded(cli_backfill):
+    """The report lists the newest verdict of every check of the code location, not only of the checks its own
+    run selected: built alone (or in a gold-and-report run) it listed none of the raw and silver ones.
+    Runs last in this module: it adds a run to the backfill's instance."""
+    home, env, _, last = cli_backfill
+    report_key = AssetKey(["report", "daily_html"])
+    with DagsterInstance.from_config(str(home)) as instance:
+        before = instance.fetch_materializations(report_key, limit=1).records[0].asset_materialization.metadata
+    command = [
+        sys.executable, "-m", "dagster", "asset", "materialize", "-m", "twitter_assets.definitions",
+        "--select", "report/daily_html", "--partition", last.isoformat(),
+    ]  # fmt: skip
+    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    with DagsterInstance.from_config(str(home)) as instance:
+        after = instance.fetch_materializations(report_key, limit=1).records[0].asset_materialization.metadata
+    assert before["check_verdicts"].value > 0
+    assert after["check_verdicts"].value == before["check_verdicts"].value
+    assert after["failed_verdicts"].value == 0

@@ -57,8 +57,7 @@ def latest_check_verdicts(context: AssetExecutionContext) -> list[dict[str, obje
     """The verdicts of the runs that last executed each check (usually this run and one or two
     before it): one event-log lookup per run, no more. Empty if the instance keeps no check records."""
     instance = context.instance
-    # the job's asset graph knows every check of the code location (a run selects a subset of it)
-    keys: list[AssetCheckKey] = list(context.job_def.asset_layer.asset_graph.asset_check_keys)
+    keys: list[AssetCheckKey] = list(_code_location_graph(context).asset_check_keys)
     try:
         latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
     except NotImplementedError:
@@ -70,6 +69,16 @@ def latest_check_verdicts(context: AssetExecutionContext) -> list[dict[str, obje
         evaluations = [e for e in run_check_evaluations(instance, run_id) if _newest(latest, e.asset_check_key, run_id)]
         verdicts.extend(check_verdicts(evaluations))
     return verdicts
+
+
+def _code_location_graph(context: AssetExecutionContext):
+    """Every asset and check of the code location. The job's graph holds only the run's selection, so a report
+    built in a gold-and-report run, or alone, would leave out the raw and silver verdicts. An in-process run
+    (`materialize`, tests) has no code location: there the job's graph is all there is."""
+    try:
+        return context.repository_def.asset_graph
+    except Exception:  # dagster's CheckError: "No repository definition was set on the step context"
+        return context.job_def.asset_layer.asset_graph
 
 
 def _newest(latest, key: AssetCheckKey, run_id: str) -> bool:
