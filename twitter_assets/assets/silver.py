@@ -13,12 +13,12 @@ is parsed here and no row becomes a Python object. Each (source, day) file is re
 re-run gives the same rows and a failed run leaves the previous ones.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue
 
 from twitter_assets.assets.layers import describe
 from twitter_assets.assets.raw import raw_asset_key
@@ -26,7 +26,7 @@ from twitter_assets.assets.tables import (
     Column,
     column_schema,
     daily_table_asset,
-    previews_by_day,
+    preview,
     report_partitions,
     select_list,
     write_query_partition,
@@ -221,14 +221,12 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
                 outside_total += int(outside)
         if outside_total:
             context.log.warning(f"{outside_total} landed tweets were created outside their partition's day; left out")
-        with lake.connect() as db:
-            sample = db.execute(
-                "SELECT day, source, tweet_id, created_at, is_reply, is_retweet, left(text, 80) AS text "
-                "FROM silver.tweets WHERE day BETWEEN $first AND $last "
-                "QUALIFY row_number() OVER (PARTITION BY day ORDER BY created_at DESC, tweet_id) <= 5",
-                _run_days(context),
-            ).df()
-        previews = previews_by_day(sample, [c for c in sample.columns if c != "day"])
+        previews = _day_previews(
+            lake,
+            per_day,
+            "SELECT source, tweet_id, created_at, is_reply, is_retweet, left(text, 80) AS text FROM silver.tweets "
+            "WHERE day = $day ORDER BY created_at DESC, tweet_id LIMIT 5",
+        )
         report_partitions(
             context,
             {
@@ -280,13 +278,12 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
                 per_day[landed.day.isoformat()] = per_day.get(landed.day.isoformat(), 0) + count
         with lake.connect() as db:
             total = db.execute("SELECT count(*) FROM silver.users").fetchone()[0]
-            sample = db.execute(
-                "SELECT day, source, user_id, username, name FROM silver.users_seen "
-                "WHERE day BETWEEN $first AND $last "
-                "QUALIFY row_number() OVER (PARTITION BY day ORDER BY source, user_id) <= 5",
-                _run_days(context),
-            ).df()
-        previews = previews_by_day(sample, [c for c in sample.columns if c != "day"])
+        previews = _day_previews(
+            lake,
+            per_day,
+            "SELECT source, user_id, username, name FROM silver.users_seen WHERE day = $day "
+            "ORDER BY source, user_id LIMIT 5",
+        )
         # Per day: the users that day's pages included; the whole table's size is a run figure.
         report_partitions(context, {key: {"dagster/row_count": count} for key, count in per_day.items()}, previews)
         return MaterializeResult(
@@ -299,9 +296,15 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
     return [silver_tweets, silver_users]
 
 
-def _run_days(context: AssetExecutionContext) -> dict[str, date]:
-    keys = context.partition_keys
-    return {"first": parse_day(keys[0]), "last": parse_day(keys[-1])}
+def _day_previews(lake: Lake, days: Iterable[str], sql: str) -> dict[str, MetadataValue]:
+    """Each day's own preview, one top-N query per day (a window over the whole range sorts every row: 1.05 s
+    against 0.04 s for a day of a million tweets)."""
+    with lake.connect() as db:
+        previews = {}
+        for key in days:
+            sample = db.execute(sql, {"day": parse_day(key)}).df()
+            previews[key] = preview(sample, list(sample.columns))
+        return previews
 
 
 def _arrow(rows: list[dict[str, Any]], columns: Sequence[Column]) -> "pa.Table":  # noqa: F821
