@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timezone
@@ -114,6 +114,29 @@ class RawDay:
     @property
     def tweet_count(self) -> int:
         return sum(len(page.get("data") or []) for page in self.pages)
+
+
+@dataclass(frozen=True)
+class LandingComparison:
+    """A new landing of a day against the landing it would replace, in distinct tweet ids (pages can
+    repeat a tweet, so page-summed counts can make a smaller landing look bigger)."""
+
+    previous: dict[str, Any] | None
+    previous_tweets: int
+    new_tweets: int
+    only_previous: int  # ids the landed day has and the new fetch lacks (deleted upstream, or out of window)
+    only_new: int
+
+
+@dataclass(frozen=True)
+class CommitOutcome:
+    """What a landing's commit did: whether it became the day's landing, the day's manifest now, and
+    where the landing that is not current went when it had tweets the current one lacks."""
+
+    committed: bool
+    manifest: dict[str, Any]
+    comparison: LandingComparison
+    archived: str | None = None
 
 
 def check_slug(name: str, what: str = "source name") -> str:
@@ -207,7 +230,7 @@ class Lake(ConfigurableResource):
             tokens = manifest.get("pagination_tokens") or [None] * len(pages)
             for page, token in zip(pages, tokens, strict=False):
                 landing.add_page(page, token)
-            committed = landing.commit({k: v for k, v in manifest.items() if k != "pagination_tokens"})
+            committed = landing.commit({k: v for k, v in manifest.items() if k != "pagination_tokens"}).manifest
         if "pagination_tokens" in manifest and manifest["pagination_tokens"] != committed["pagination_tokens"]:
             committed["pagination_tokens"] = manifest["pagination_tokens"]
             self.fs.pipe(self.raw_manifest_path(source, day), _manifest_bytes(committed))
@@ -286,9 +309,15 @@ class Lake(ConfigurableResource):
                 self._publish(local_tweets, tweets, immutable=True)
         return tweets, users
 
-    def archive_raw_day(self, source: str, day: date, label: str) -> str:
-        """Copy the day's landing aside (`superseded/<label>/`) before a smaller one replaces it."""
-        manifest = self.read_manifest(source, day)
+    def archive_raw_day(self, source: str, day: date, label: str | None = None, manifest: dict | None = None) -> str:
+        """Copy a landing of the day (the current one by default) aside, to `superseded/<label>/`,
+        before a landing that lacks some of its tweets replaces it. The default label names the
+        landing itself (fetch time and checksum), so archiving the same landing twice writes the same
+        copy again instead of a second one."""
+        manifest = manifest if manifest is not None else self.read_manifest(source, day)
+        if label is None:
+            fetched = str((manifest or {}).get("fetched_at", "")).replace(":", "").replace("-", "") or "unknown"
+            label = f"{fetched}-{str((manifest or {}).get('pages_sha256', ''))[:16]}"
         target = f"{self.raw_day_dir(source, day)}/superseded/{label}"
         if manifest is None:
             return target
@@ -298,6 +327,33 @@ class Lake(ConfigurableResource):
             self.fs.copy(pages, f"{target}/{manifest.get('pages_file', LEGACY_PAGES_FILE)}")
         self.fs.pipe(f"{target}/manifest.json", _manifest_bytes(manifest))
         return target
+
+    def landed_tweet_ids(self, source: str, day: date, manifest: dict[str, Any]) -> pa.Array:
+        """The distinct tweet ids of a landing (from its compact rows)."""
+        import pyarrow.parquet as pq
+
+        tweets, _ = self.raw_rows(source, day, manifest)
+        with self.fs.open(tweets, "rb") as stream:
+            return pq.read_table(stream, columns=["tweet_id"]).column(0).unique()
+
+    @contextmanager
+    def _day_lock(self, source: str, day: date) -> Iterator[None]:
+        """A local lake's per-day commit lock: a landing decides whether it replaces the landed day, and
+        replaces it, while no other landing of that day can commit (an object store decides by ETag)."""
+        path = self.root_path / ".locks" / f"raw-{check_slug(source)}-{day.isoformat()}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(path))
+        try:
+            lock.acquire(timeout=self.lock_timeout_seconds)
+        except Timeout:
+            raise LakeError(
+                f"{path} held for {self.lock_timeout_seconds:.0f} s by another landing of {source} {day}: "
+                "materialize the partition again once that run has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     # ---- partition files -------------------------------------------------------------------------
     def write_partition(self, table: str, source: str, day: date, rows: pa.Table) -> str:
@@ -509,10 +565,13 @@ class Lake(ConfigurableResource):
         else:
             self.fs.put_file(str(local), target)
 
-    def _commit_manifest(self, path: str, data: bytes, attempts: int = 20) -> dict[str, Any] | None:
+    def _commit_manifest(
+        self, path: str, data: bytes, settle: Callable[[dict[str, Any] | None], bool], attempts: int = 20
+    ) -> tuple[dict[str, Any] | None, bool]:
         """Object store: write a day's manifest only over the version it read (`If-Match` its ETag,
         `If-None-Match: *` when there was none); a concurrent commit in between makes it read again.
-        Returns the manifest it replaced, whose files the caller may then remove. No lock: S3 decides."""
+        `settle(previous)` decides, on each version read, whether to replace it (and archives it when
+        it must). Returns the manifest read last and whether it was replaced. No lock: S3 decides."""
         for _ in range(attempts):
             try:
                 etag = self.fs.info(path)["ETag"]
@@ -524,6 +583,8 @@ class Lake(ConfigurableResource):
                     previous = json.loads(self.fs.cat_file(path))
                 except FileNotFoundError:  # deleted since: try again
                     continue
+            if not settle(previous):
+                return previous, False
             condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
             try:
                 self.fs.pipe_file(path, data, **condition)
@@ -531,7 +592,7 @@ class Lake(ConfigurableResource):
                 if _precondition_failed(exc):
                     continue
                 raise
-            return previous
+            return previous, True
         raise LakeError(f"{path}: {attempts} concurrent commits in a row replaced it while committing")
 
 
@@ -623,8 +684,19 @@ class RawLanding:
         self.pagination_tokens.append(pagination_token)
         self._rows.add(self.page_count, body)
 
-    def commit(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        """Publish pages, rows, then the manifest (the commit); remove files no landing refers to."""
+    def commit(
+        self, manifest: dict[str, Any], prefer_new: Callable[[LandingComparison], bool] | None = None
+    ) -> CommitOutcome:
+        """Publish pages, rows, then the manifest (the commit); remove files no landing refers to.
+
+        Whether this landing replaces the day's landing is decided here, against the landing that is
+        current at this moment (under the day's lock, or on the manifest version an object store's
+        conditional PUT replaces), not against one read before fetching: a concurrent landing may have
+        committed since. A landing with every landed tweet replaces it; otherwise `prefer_new(comparison)`
+        decides (default: always). Nothing is lost either
+        way: the landing that ends up not current is copied to `superseded/` when it has tweets the
+        current one lacks.
+        """
         self._pages.flush()
         os.fsync(self._pages.fileno())
         self._pages.close()
@@ -641,25 +713,86 @@ class RawLanding:
             "tweet_count": self.tweet_count,
             "pagination_tokens": self.pagination_tokens,
         }
-        previous = self.lake.read_manifest(self.source, self.day)
+        new_ids = _local_tweet_ids(tweets_local)
         published = {
             names["pages"]: Path(self._pages_path),
             names["tweets"]: Path(tweets_local),
             names["users"]: Path(users_local),
         }
-        for name, local in published.items():
-            self.lake._publish(local, f"{directory}/{name}", immutable=True, keep_local=True)
+        decided: dict[str, Any] = {}
+
+        def settle(previous: dict[str, Any] | None) -> bool:
+            comparison = self._compare(previous, new_ids, sha)
+            # a landing with every landed tweet loses nothing by replacing: prefer_new is not asked
+            take_new = previous is None or comparison.only_previous == 0 or prefer_new is None
+            take_new = take_new or prefer_new(comparison)
+            archived = None
+            if take_new and previous is not None and comparison.only_previous:
+                archived = self.lake.archive_raw_day(self.source, self.day, manifest=previous)
+            decided.update(comparison=comparison, archived=archived)
+            return take_new
+
         if self.lake.is_local:
-            manifest_local = self._scratch / "manifest.json"
-            manifest_local.write_bytes(_manifest_bytes(manifest))
-            self.lake._publish(manifest_local, self.lake.raw_manifest_path(self.source, self.day))
+            with self.lake._day_lock(self.source, self.day):
+                previous = self.lake.read_manifest(self.source, self.day)
+                committed = settle(previous)
+                if committed:
+                    for name, local in published.items():
+                        self.lake._publish(local, f"{directory}/{name}", immutable=True, keep_local=True)
+                    manifest_local = self._scratch / "manifest.json"
+                    manifest_local.write_bytes(_manifest_bytes(manifest))
+                    self.lake._publish(manifest_local, self.lake.raw_manifest_path(self.source, self.day))
+                    self._remove_unreferenced(previous, set(names.values()))  # under the lock: no landing mid-commit
         else:
+            for name, local in published.items():
+                self.lake._publish(local, f"{directory}/{name}", immutable=True, keep_local=True)
             manifest_path = self.lake.raw_manifest_path(self.source, self.day)
-            previous = self.lake._commit_manifest(manifest_path, _manifest_bytes(manifest))
-        self._restore_removed(directory, published, sha)
+            previous, committed = self.lake._commit_manifest(manifest_path, _manifest_bytes(manifest), settle)
+        comparison = decided["comparison"]
+        if committed:
+            self._restore_removed(directory, published, sha)
+            if not self.lake.is_local:
+                self._remove_unreferenced(previous, set(names.values()))
+            self._remove_scratch()
+            return CommitOutcome(True, manifest, comparison, decided["archived"])
+        archived = self._archive_unlanded(manifest, comparison) if comparison.only_new else None
+        if not self.lake.is_local:  # our objects, which no manifest names
+            for name in published:
+                if name not in {previous.get("pages_file"), *_row_names(previous)}:
+                    self._remove(f"{directory}/{name}")
         self._remove_scratch()
-        self._remove_unreferenced(previous, set(names.values()))
-        return manifest
+        return CommitOutcome(False, previous, comparison, archived)
+
+    def _compare(self, previous: dict[str, Any] | None, new_ids: pa.Array, sha: str) -> LandingComparison:
+        import pyarrow.compute as pc
+
+        if previous is None:
+            return LandingComparison(None, 0, len(new_ids), 0, len(new_ids))
+        if previous.get("pages_sha256") == sha:
+            return LandingComparison(previous, len(new_ids), len(new_ids), 0, 0)
+        try:
+            old_ids = self.lake.landed_tweet_ids(self.source, self.day, previous)
+        except (LakeError, OSError) as exc:  # a torn landing: count all its tweets as at stake
+            get_dagster_logger().warning(f"{self.source} {self.day}: the landed day cannot be read ({exc})")
+            stake = int(previous.get("tweet_count", 0))
+            return LandingComparison(previous, stake, len(new_ids), stake, len(new_ids))
+        only_previous = len(old_ids) - pc.sum(pc.is_in(old_ids, value_set=new_ids)).as_py() if len(old_ids) else 0
+        only_new = len(new_ids) - pc.sum(pc.is_in(new_ids, value_set=old_ids)).as_py() if len(new_ids) else 0
+        return LandingComparison(previous, len(old_ids), len(new_ids), int(only_previous), int(only_new))
+
+    def _archive_unlanded(self, manifest: dict[str, Any], comparison: LandingComparison) -> str:
+        """The day kept its landing, but this fetch has tweets it lacks: they go to `superseded/` too."""
+        fetched = str(manifest.get("fetched_at", "")).replace(":", "").replace("-", "") or "unknown"
+        target = f"{self.lake.raw_day_dir(self.source, self.day)}/superseded/{fetched}-{manifest['pages_sha256'][:16]}"
+        target += "-not-landed"
+        self.lake.fs.makedirs(target, exist_ok=True)
+        self.lake._publish(self._pages_path, f"{target}/{manifest['pages_file']}", keep_local=True)
+        note = (
+            f"not landed: the landing of {comparison.previous_tweets} distinct tweets was kept; this fetch had "
+            f"{comparison.new_tweets}, {comparison.only_new} of them not in it"
+        )
+        self.lake.fs.pipe(f"{target}/manifest.json", _manifest_bytes({**manifest, "not_landed": note}))
+        return target
 
     def _restore_removed(self, directory: str, published: dict[str, Path], sha: str) -> None:
         """Put back our files if a concurrent landing's cleanup took them for a killed landing's leftovers
@@ -690,7 +823,8 @@ class RawLanding:
         shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _remove_unreferenced(self, previous: dict[str, Any] | None, keep: set[str]) -> None:
-        """Drop the files of the landing this one replaced (an archived copy lives in superseded/)."""
+        """Drop the files of the landing this one replaced (`commit` copied it to superseded/ first if it
+        had tweets this one lacks)."""
         if previous is None:
             return
         directory = self.lake.raw_day_dir(self.source, self.day)
@@ -1005,3 +1139,14 @@ def _atomic_local_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _row_names(manifest: dict[str, Any]) -> set[str]:
+    sha = str(manifest.get("pages_sha256", ""))[:16]
+    return {f"tweets-{sha}.parquet", f"users-{sha}.parquet"}
+
+
+def _local_tweet_ids(path: str | Path) -> pa.Array:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=["tweet_id"]).column(0).unique()

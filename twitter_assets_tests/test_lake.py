@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 import twitter_assets.lake as lake_module
-from twitter_assets.lake import Lake, LakeError
+from twitter_assets.lake import Lake, LakeError, RawLanding
 
 DAY = date(2026, 11, 20)
 TWEET = {"id": "1", "text": "olá", "created_at": "2026-11-20T10:00:00.000Z", "author_id": "7"}
@@ -230,16 +230,15 @@ def test_files_of_a_landing_replaced_meanwhile_are_not_published_again(tmp_path,
     """If a later landing replaced ours before we looked, its cleanup was right: nothing comes back."""
     lake = Lake(root=str(tmp_path))
     directory = day_dir(tmp_path)
-    publish = Lake._publish
+    restore = RawLanding._restore_removed
     later = [{"data": [TWEET, {**TWEET, "id": "2"}], "includes": {"users": [USER]}, "meta": {"result_count": 2}}]
 
-    def a_later_landing_commits_right_after_ours(self, local, target, **options):
-        publish(self, local, target, **options)
-        if target.endswith("manifest.json"):
-            monkeypatch.setattr(Lake, "_publish", publish)
-            lake.write_raw_day("aluraonline", DAY, later, {"query": "AluraOnline"})  # its cleanup removes ours
+    def a_later_landing_commits_right_after_ours(self, *args):
+        monkeypatch.setattr(RawLanding, "_restore_removed", restore)
+        lake.write_raw_day("aluraonline", DAY, later, {"query": "AluraOnline"})  # its cleanup removes ours
+        restore(self, *args)
 
-    monkeypatch.setattr(Lake, "_publish", a_later_landing_commits_right_after_ours)
+    monkeypatch.setattr(RawLanding, "_restore_removed", a_later_landing_commits_right_after_ours)
     ours = lake.write_raw_day("aluraonline", DAY, PAGES, {"query": "AluraOnline"})
     assert lake.read_raw_day("aluraonline", DAY).pages == later
     assert not [path for path in directory.iterdir() if ours["pages_sha256"][:16] in path.name]
@@ -283,3 +282,57 @@ def test_scratch_of_processes_that_no_longer_run_is_swept_and_nothing_else(tmp_p
     finally:
         running.kill()
         running.wait()
+
+
+def tweets_page(ids) -> dict:
+    return {"data": [{**TWEET, "id": str(n)} for n in ids], "includes": {"users": [USER]}, "meta": {"result_count": 1}}
+
+
+def archived_ids(lake: Lake, archived: str) -> set[str]:
+    (pages,) = Path(archived).glob("pages-*.ndjson")
+    return {
+        t["id"] for line in pages.read_text(encoding="utf-8").splitlines() for t in json.loads(line).get("data", [])
+    }
+
+
+def test_a_landing_is_judged_against_the_landing_committed_while_it_fetched(tmp_path):
+    """Two runs of one day: B read no landing before fetching, A committed 100 tweets meanwhile (two pages
+    repeating the same 100: 200 by page sums). B's 5 tweets replace them only with A's copied aside,
+    counted in distinct ids; B's judge sees A's landing, not the empty day B started from."""
+    lake = Lake(root=str(tmp_path))
+    with lake.begin_raw_landing("aluraonline", DAY) as late:
+        late.add_page(tweets_page(range(101, 106)), None)
+        lake.write_raw_day("aluraonline", DAY, [tweets_page(range(1, 101))] * 2, {})  # A commits meanwhile
+        seen = []
+        outcome = late.commit({}, prefer_new=lambda comparison: seen.append(comparison) or True)
+    (comparison,) = seen
+    assert (comparison.previous_tweets, comparison.new_tweets, comparison.only_previous) == (100, 5, 100)
+    assert outcome.committed and outcome.archived
+    assert archived_ids(lake, outcome.archived) == {str(n) for n in range(1, 101)}
+    assert lake.read_raw_day("aluraonline", DAY).tweet_count == 5
+
+
+def test_a_landing_that_keeps_the_day_puts_its_own_extra_tweets_aside(tmp_path):
+    lake = Lake(root=str(tmp_path))
+    with lake.begin_raw_landing("aluraonline", DAY) as late:
+        late.add_page(tweets_page(range(95, 106)), None)
+        before = lake.write_raw_day("aluraonline", DAY, [tweets_page(range(1, 101))], {})
+        outcome = late.commit({}, prefer_new=lambda c: c.new_tweets >= c.previous_tweets)
+    assert not outcome.committed and outcome.manifest == before
+    assert lake.read_raw_day("aluraonline", DAY).manifest == before
+    assert outcome.comparison.only_new == 5 and outcome.archived.endswith("-not-landed")
+    assert archived_ids(lake, outcome.archived) == {str(n) for n in range(95, 106)}
+    sha = before["pages_sha256"][:16]
+    landed = {p.name for p in day_dir(tmp_path).iterdir() if p.is_file()}
+    assert landed == {"manifest.json", before["pages_file"], f"tweets-{sha}.parquet", f"users-{sha}.parquet"}
+    assert not scratch_files(tmp_path)
+
+
+def test_a_landing_with_every_landed_tweet_replaces_it_without_a_copy(tmp_path):
+    lake = Lake(root=str(tmp_path))
+    lake.write_raw_day("aluraonline", DAY, [tweets_page(range(1, 11))], {})
+    with lake.begin_raw_landing("aluraonline", DAY) as landing:
+        landing.add_page(tweets_page(range(1, 13)), None)
+        outcome = landing.commit({}, prefer_new=lambda c: False)  # not asked: nothing would be lost
+    assert outcome.committed and outcome.archived is None and outcome.comparison.only_previous == 0
+    assert not (day_dir(tmp_path) / "superseded").exists()

@@ -2,9 +2,12 @@
 
 One factory serves every source of sources.yaml. Landing rules:
 - a day inside the API window is fetched and replaces the previous landing whole (tweets can be
-  deleted upstream); a landing with more tweets is moved to `superseded/` first, never lost;
+  deleted upstream); a landing with tweets the new one lacks is copied to `superseded/` first;
 - a day partly outside the window is fetched for the part the API still serves (clamped, said in
-  metadata), and kept as it was if that would land fewer tweets than are already landed;
+  metadata), and kept as it was if the fetch would lose landed tweets and has fewer distinct ones
+  (its own extra tweets, if any, go to `superseded/` then);
+- counts are of distinct tweet ids, and the decision is taken at commit time against the landing
+  current then (a concurrent landing of the day may have committed meanwhile): `Lake` commits.
 - a day wholly outside the window cannot be fetched: it keeps its landing if it has one, and fails
   before any request if it has none.
 """
@@ -20,7 +23,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, 
 
 from twitter_assets.assets.layers import describe
 from twitter_assets.assets.tables import report_partitions
-from twitter_assets.lake import Lake, RawLanding
+from twitter_assets.lake import Lake, LandingComparison, RawLanding
 from twitter_assets.partitions import (
     FetchWindow,
     OutsideApiWindowError,
@@ -156,22 +159,30 @@ def _land_day(
                 f"(after {landing.page_count} pages; nothing of this attempt was landed)"
             ) from None
 
-        if existing is not None and window.clamped and landing.tweet_count < existing_tweets:
-            note = (
-                f"the API window now covers only {format_api_time(window.start)}..{format_api_time(window.end)} "
-                f"and returned {landing.tweet_count} tweets, fewer than the {existing_tweets} landed before"
-            )
-            context.log.warning(f"{source.name} {day}: {note}; keeping the earlier landing")
-            kept = _kept(day, existing, note)
-            kept.stats = stats
-            return kept
-
-        note = ""
-        if existing is not None and landing.tweet_count < existing_tweets:
-            archived = lake.archive_raw_day(source.name, day, format_api_time(now).replace(":", ""))
-            note = f"{existing_tweets} tweets landed before, {landing.tweet_count} now; earlier landing in {archived}"
-            context.log.warning(f"{source.name} {day}: {note}")
-        manifest = landing.commit(_manifest(source, window, resolved_account, now, stats))
+        outcome = landing.commit(
+            _manifest(source, window, resolved_account, now, stats), prefer_new=functools.partial(_prefer_new, window)
+        )
+    comparison = outcome.comparison
+    if not outcome.committed:
+        note = (
+            f"the API window now covers only {format_api_time(window.start)}..{format_api_time(window.end)} "
+            f"and returned {comparison.new_tweets} distinct tweets, fewer than the {comparison.previous_tweets} "
+            "landed before"
+        )
+        if outcome.archived:
+            note += f"; this fetch's {comparison.only_new} tweets the landing lacks are in {outcome.archived}"
+        context.log.warning(f"{source.name} {day}: {note}; keeping the earlier landing")
+        kept = _kept(day, outcome.manifest, note)
+        kept.stats = stats
+        return kept
+    manifest = outcome.manifest
+    note = ""
+    if outcome.archived:
+        note = (
+            f"{comparison.previous_tweets} tweets landed before, {comparison.new_tweets} now "
+            f"({comparison.only_previous} no longer served); earlier landing in {outcome.archived}"
+        )
+        context.log.warning(f"{source.name} {day}: {note}")
     if window.clamped:
         context.log.info(
             f"{source.name} {day}: window clamped to {manifest['start_time']}..{manifest['end_time']} "
@@ -218,6 +229,14 @@ class _Progress:
                 f"rate-limit budget {remaining}{reset}"
             )
             self._logged_at = time.monotonic()
+
+
+def _prefer_new(window: FetchWindow, comparison: LandingComparison) -> bool:
+    """Whether a fetch replaces the landed day. Inside the API window the API's answer is the day
+    (tweets deleted upstream go; the earlier landing is archived). A clamped fetch sees only part of
+    the day: it replaces a landing it lacks tweets of only if it has at least as many distinct ones
+    (a fetch with every landed tweet always replaces it: `RawLanding.commit`)."""
+    return not window.clamped or comparison.new_tweets >= comparison.previous_tweets
 
 
 def _kept(day: date, manifest: dict[str, Any], note: str) -> DayLanding:

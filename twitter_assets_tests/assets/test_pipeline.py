@@ -194,6 +194,24 @@ def test_clamped_day_never_lands_fewer_tweets_than_it_had(make_pipeline, make_si
     assert "kept" in metadata["run_days"].value
 
 
+def test_clamped_fetch_with_more_tweets_keeps_the_landed_ones_it_lacks(make_pipeline, make_simulator, noon):
+    """The day was landed at 06:00 with its morning; seven days later the API serves only its afternoon,
+    which has more tweets. The afternoon becomes the landing, and the morning is copied aside, not
+    deleted (it used to go: not fewer tweets, so no copy)."""
+    pipeline = make_pipeline(simulator=make_simulator(clock=lambda: noon))
+    day = noon.date() - timedelta(days=7)
+    morning = [tweet(f"99{n}", day) for n in range(3)]  # noon: before the window, served from 12:02:30
+    land(pipeline.lake, day, morning)
+    result = pipeline.backfill(day, day, selection="raw")
+    assert result.success
+    landed = pipeline.lake.read_raw_day("aluraonline", day)
+    assert landed.manifest["clamped"] is True and landed.tweet_count > 3
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["outcome"].value == "landed" and "(3 no longer served)" in metadata["note"].value
+    (archived,) = Path(pipeline.lake.raw_day_dir("aluraonline", day)).glob("superseded/*/pages-*.ndjson")
+    assert {t["id"] for t in json.loads(archived.read_text(encoding="utf-8"))["data"]} == {"990", "991", "992"}
+
+
 def test_clamped_day_is_fetched_for_the_part_the_api_serves(make_pipeline, make_simulator, make_x_api, noon):
     simulator = make_simulator(clock=lambda: noon)
     pipeline = make_pipeline(simulator=simulator)

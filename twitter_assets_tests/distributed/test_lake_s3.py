@@ -149,7 +149,8 @@ def test_s3_checksum_named_objects_are_written_only_if_absent(lake, s3_env):
 
 def test_s3_concurrent_landings_of_one_day_end_with_one_whole_landing(lake):
     """Four writers, no lock: each manifest PUT is conditional on the version it read (`If-Match`), so
-    a writer that lost the race re-reads and removes exactly the objects it replaced."""
+    a writer that lost the race re-reads, judges the landing it would now replace (each lacks the
+    others' tweet: it is copied to superseded/ first) and removes exactly the objects it replaced."""
     variants = [[{"data": [{**TWEET, "id": str(n)}], "meta": {"result_count": 1}}] for n in range(4)]
     errors: list[BaseException] = []
 
@@ -168,8 +169,16 @@ def test_s3_concurrent_landings_of_one_day_end_with_one_whole_landing(lake):
     landed = lake.read_raw_day("aluraonline", DAY)
     assert landed.pages in variants
     sha = landed.manifest["pages_sha256"][:16]
-    assert keys_under(lake, "raw") == {"manifest.json", landed.manifest["pages_file"], f"tweets-{sha}.parquet",
-                                       f"users-{sha}.parquet"}  # fmt: skip
+    directory = lake.raw_day_dir("aluraonline", DAY)
+    current = {path.rsplit("/", 1)[1] for path in lake.fs.find(directory) if "/superseded/" not in path}
+    assert current == {"manifest.json", landed.manifest["pages_file"], f"tweets-{sha}.parquet", f"users-{sha}.parquet"}
+    kept = {
+        json.loads(line)["data"][0]["id"]
+        for path in lake.fs.find(directory)
+        if path.rsplit("/", 1)[1].startswith("pages-")
+        for line in lake.fs.cat_file(path).decode().splitlines()
+    }
+    assert kept == {"0", "1", "2", "3"}  # every writer's tweet: current, or in superseded/
 
 
 def test_s3_a_versioned_bucket_keeps_every_replaced_manifest(s3_env):
