@@ -13,10 +13,10 @@ is parsed here and no row becomes a Python object. Each (source, day) file is re
 re-run gives the same rows and a failed run leaves the previous ones.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue
 
@@ -35,6 +35,11 @@ from twitter_assets.lake import Lake, LakeError
 from twitter_assets.partitions import day_bounds, parse_day
 from twitter_assets.rows import parse_api_time
 from twitter_assets.sources import Source
+
+if TYPE_CHECKING:
+    import duckdb
+
+T = TypeVar("T")
 
 SILVER_TWEETS_KEY = AssetKey(["silver", "tweets"])
 SILVER_USERS_KEY = AssetKey(["silver", "users"])
@@ -162,14 +167,41 @@ def landed_days(
             if manifest is None:
                 missing.append(f"{source.name}/{key}")
                 continue
-            try:
-                tweets_rows, users_rows = lake.raw_rows(source.name, day, manifest)
-            except LakeError as exc:
-                raise Failure(description=str(exc)) from None
-            landed.append(LandedDay(source, day, manifest, tweets_rows, users_rows))
+            landed.append(_landed_day(lake, source, day, manifest))
     if missing:
         context.log.warning(f"no raw landing for {', '.join(missing)}: those source-days are left as they were")
     return landed, missing
+
+
+def _landed_day(lake: Lake, source: Source, day: date, manifest: dict[str, Any]) -> LandedDay:
+    try:
+        tweets_rows, users_rows = lake.raw_rows(source.name, day, manifest)
+    except LakeError as exc:
+        raise Failure(description=str(exc)) from None
+    return LandedDay(source, day, manifest, tweets_rows, users_rows)
+
+
+def on_current_landing(
+    context: AssetExecutionContext, lake: Lake, landed: LandedDay, work: Callable[[LandedDay], T], attempts: int = 3
+) -> T:
+    """`work(landed)`, run again on the day's new landing if one replaced it meanwhile: a raw run that
+    re-lands the day while silver reads it removes the files silver was about to read (an IO error,
+    or a silver day out of step with raw). A missing file with no new landing is a real error."""
+    import duckdb  # here, not at module level: the code location imports faster
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return work(landed)
+        except (OSError, duckdb.IOException):
+            current = lake.read_manifest(landed.source.name, landed.day)
+            replaced = current is not None and current.get("pages_sha256") != landed.manifest.get("pages_sha256")
+            if not replaced or attempt == attempts:
+                raise
+            context.log.info(
+                f"{landed.source.name} {landed.day}: re-landed while silver read it; reading the new landing"
+            )
+            landed = _landed_day(lake, landed.source, landed.day, current)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
@@ -194,24 +226,8 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
         days, missing = landed_days(context, lake, sources)
         with lake.connect() as db:
             for landed in days:
-                start, end = day_bounds(landed.day)
-                params = {"source": landed.source.name, "day": landed.day, "rows": landed.tweets_rows}
-                count = write_query_partition(
-                    lake,
-                    db,
-                    "silver.tweets",
-                    landed.source.name,
-                    landed.day,
-                    _TWEETS_SQL,
-                    {**params, "start": start, "end": end},
-                )
-                outside = db.execute(
-                    "SELECT count(*) FROM read_parquet($rows) WHERE NOT (created_at >= $start AND created_at < $end)",
-                    {"rows": landed.tweets_rows, "start": start, "end": end},
-                ).fetchone()[0]
-                row = source_day_row(landed.source, landed.day, landed.manifest)
-                lake.write_partition(
-                    "silver.source_days", landed.source.name, landed.day, _arrow([row], SOURCE_DAYS_COLUMNS)
+                count, outside, row = on_current_landing(
+                    context, lake, landed, lambda current: _write_tweets_day(lake, db, current)
                 )
                 figures = per_day.setdefault(landed.day.isoformat(), {"rows": 0, "source_days": 0, "outside": 0})
                 figures["rows"] += count
@@ -266,14 +282,19 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
         per_day: dict[str, int] = {}
         with lake.connect() as db:
             for landed in landed_days(context, lake, sources)[0]:
-                count = write_query_partition(
+                count = on_current_landing(
+                    context,
                     lake,
-                    db,
-                    "silver.users_seen",
-                    landed.source.name,
-                    landed.day,
-                    _USERS_SEEN_SQL,
-                    {"source": landed.source.name, "day": landed.day, "rows": landed.users_rows},
+                    landed,
+                    lambda current: write_query_partition(
+                        lake,
+                        db,
+                        "silver.users_seen",
+                        current.source.name,
+                        current.day,
+                        _USERS_SEEN_SQL,
+                        {"source": current.source.name, "day": current.day, "rows": current.users_rows},
+                    ),
                 )
                 per_day[landed.day.isoformat()] = per_day.get(landed.day.isoformat(), 0) + count
         with lake.connect() as db:
@@ -294,6 +315,22 @@ def build_silver_assets(sources: Sequence[Source]) -> list[AssetsDefinition]:
         )
 
     return [silver_tweets, silver_users]
+
+
+def _write_tweets_day(lake: Lake, db: "duckdb.DuckDBPyConnection", landed: LandedDay) -> tuple[int, int, dict]:
+    """One source-day of silver.tweets and its silver.source_days row: (rows, tweets outside the day, row)."""
+    start, end = day_bounds(landed.day)
+    params = {"source": landed.source.name, "day": landed.day, "rows": landed.tweets_rows}
+    count = write_query_partition(
+        lake, db, "silver.tweets", landed.source.name, landed.day, _TWEETS_SQL, {**params, "start": start, "end": end}
+    )
+    outside = db.execute(
+        "SELECT count(*) FROM read_parquet($rows) WHERE NOT (created_at >= $start AND created_at < $end)",
+        {"rows": landed.tweets_rows, "start": start, "end": end},
+    ).fetchone()[0]
+    row = source_day_row(landed.source, landed.day, landed.manifest)
+    lake.write_partition("silver.source_days", landed.source.name, landed.day, _arrow([row], SOURCE_DAYS_COLUMNS))
+    return count, int(outside), row
 
 
 def _day_previews(lake: Lake, days: Iterable[str], sql: str) -> dict[str, MetadataValue]:

@@ -287,3 +287,26 @@ def test_a_source_without_that_day_is_skipped_not_emptied(make_pipeline):
     assert pipeline.query("SELECT DISTINCT source FROM silver.tweets") == [("aluraonline",)]
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["missing_raw"].value == [f"late/{day}"]
+
+
+def test_a_day_re_landed_while_silver_reads_it_is_read_from_its_new_landing(pipeline, monkeypatch):
+    """A raw run re-lands the day between silver listing it and reading it: the first landing's rows
+    are removed under silver. Silver reads the new landing instead of failing with an IO error."""
+    import twitter_assets.assets.silver as silver
+
+    day = today() - timedelta(days=2)
+    land(pipeline.lake, day, [tweet("1", day), tweet("2", day)])
+    write = silver.write_query_partition
+    relanded = []
+
+    def a_raw_run_commits_first(lake, db, table, *args, **kwargs):
+        if table == "silver.tweets" and not relanded:
+            relanded.append(True)
+            land(pipeline.lake, day, [tweet("3", day)])  # a different landing: the first one's files go
+        return write(lake, db, table, *args, **kwargs)
+
+    monkeypatch.setattr(silver, "write_query_partition", a_raw_run_commits_first)
+    result = pipeline.backfill(day, day, selection=AssetSelection.assets(silver.SILVER_TWEETS_KEY))
+    assert result.success and relanded
+    assert pipeline.query("SELECT tweet_id FROM silver.tweets") == [("3",)]
+    assert pipeline.query("SELECT raw_tweets FROM silver.source_days") == [(1,)]
