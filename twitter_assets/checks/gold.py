@@ -102,5 +102,6 @@ def build_gold_checks() -> list[AssetChecksDefinition]:
                 ),
                 DayCheck("no_negative_counts", "No count or metric is negative.", no_negative_counts, blocking=False),
             ],
+            table="gold.daily_interactions",
         )
     ]

@@ -98,8 +98,14 @@ def safe_judge(judge: Callable[[Lake, date], DayVerdict], lake: Lake, day: date)
         return DayVerdict(False, str(exc))
 
 
-def build_layer_checks(name: str, asset: AssetKey, checks: Sequence[DayCheck]) -> AssetChecksDefinition:
-    """One step that runs every check of `checks` (or the selected ones) over the run's days."""
+def build_layer_checks(
+    name: str, asset: AssetKey, checks: Sequence[DayCheck], table: str | None = None
+) -> AssetChecksDefinition:
+    """One step that runs every check of `checks` (or the selected ones) over the run's days.
+
+    `table`: the lake table the asset writes. A day without a file in it was not materialized (every
+    materialized source-day gets a file, even an empty one): its checks cannot judge it, whatever
+    the other days' files say (a query of that day would find no rows and pass)."""
     specs = [
         AssetCheckSpec(
             check.name,
@@ -117,7 +123,8 @@ def build_layer_checks(name: str, asset: AssetKey, checks: Sequence[DayCheck]) -
     def _layer_checks(context: AssetCheckExecutionContext, lake: Lake) -> Iterator[AssetCheckResult]:
         days = _days_to_judge(context, asset)
         with lake.connect():  # one listing of the lake for every day and check of the step
-            yield from _judge_selected(context, asset, by_key, days, lake)
+            with_files = None if table is None else _days_with_files(lake, table)
+            yield from _judge_selected(context, asset, by_key, days, lake, table, with_files)
 
     return _layer_checks
 
@@ -128,7 +135,16 @@ def _judge_selected(
     by_key: Mapping[AssetCheckKey, DayCheck],
     days: Sequence[str],
     lake: Lake,
+    table: str | None = None,
+    with_files: set[str] | None = None,
 ) -> Iterator[AssetCheckResult | Output]:
+    def judge_day(check: DayCheck, day: date) -> DayVerdict:
+        if with_files is not None and day.isoformat() not in with_files:
+            return cannot_judge(
+                f"{table} has no file for {day.isoformat()}: materialize {asset.to_user_string()} for that day first"
+            )
+        return safe_judge(check.judge, lake, day)
+
     for key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
         check = by_key[key]
         if not days:
@@ -140,11 +156,16 @@ def _judge_selected(
                 description=f"cannot judge: {asset.to_user_string()} has no materialized partition yet",
             )
         else:
-            result = _judge_days(context, asset, check, days, lambda day, c=check: safe_judge(c.judge, lake, day))
+            result = _judge_days(context, asset, check, days, lambda day, c=check: judge_day(c, day))
         if _has_partitions(context):
             yield result
         else:
             yield from _unpartitioned_summary(context, check, result)
+
+
+def _days_with_files(lake: Lake, table: str) -> set[str]:
+    """The days (ISO) for which the table has at least one partition file."""
+    return {path.rsplit("/day=", 1)[1][:10] for path in lake.partition_files(table)}
 
 
 def _has_partitions(context: AssetCheckExecutionContext) -> bool:

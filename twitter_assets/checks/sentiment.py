@@ -127,6 +127,7 @@ def build_sentiment_checks() -> list[AssetChecksDefinition]:
                     "scores_in_range", "Scores lie in [-1, 1]; labels are known.", scores_in_range, blocking=False
                 ),
             ],
+            table="gold.tweet_sentiment",
         ),
         build_layer_checks(
             "gold_daily_sentiment_checks",
@@ -141,5 +142,6 @@ def build_sentiment_checks() -> list[AssetChecksDefinition]:
                     severity=AssetCheckSeverity.WARN,
                 ),
             ],
+            table="gold.daily_sentiment",
         ),
     ]

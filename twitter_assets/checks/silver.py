@@ -185,6 +185,7 @@ def build_silver_checks(sources: list[Source]) -> list[AssetChecksDefinition]:
                     additional_deps=[SILVER_USERS_KEY],
                 ),
             ],
+            table="silver.tweets",
         ),
         build_layer_checks(
             "silver_users_checks",
@@ -193,5 +194,6 @@ def build_silver_checks(sources: list[Source]) -> list[AssetChecksDefinition]:
                 DayCheck("user_ids_unique", "One row per user_id.", user_ids_unique),
                 DayCheck("usernames_not_empty", "Every user has a non-empty username.", usernames_not_empty),
             ],
+            table="silver.users_seen",
         ),
     ]

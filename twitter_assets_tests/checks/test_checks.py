@@ -221,6 +221,30 @@ def test_missing_or_nan_share_fails_the_shares_check(landed, broken):
     assert "aluraonline: shares add up to" in evaluation.description and "not a number" in evaluation.description
 
 
+def test_a_day_whose_table_file_is_missing_cannot_be_judged(landed):
+    """The day's gold files are gone (hand-deleted, or never written) while other days have theirs: a
+    query of that day finds no rows, and these checks used to pass it."""
+    pipeline, (_, day), _ = landed
+    for table in ("gold.daily_interactions", "gold.tweet_sentiment", "gold.daily_sentiment"):
+        (path,) = pipeline.lake.partition_files(table, (day, day))
+        pipeline.lake.fs.rm(path)
+    keys = [
+        AssetCheckKey(GOLD, "no_negative_counts"),
+        AssetCheckKey(GOLD, "reconciles_with_silver"),
+        AssetCheckKey(AssetKey(["gold", "tweet_sentiment"]), "scores_in_range"),
+        AssetCheckKey(DAILY_SENTIMENT, "shares_sum_to_one"),
+        AssetCheckKey(DAILY_SENTIMENT, "label_mix_stable"),
+    ]
+    result = pipeline.backfill(day, day, selection=AssetSelection.checks(*keys), raise_on_error=False)
+    found = {e.check_name: e for e in result.get_asset_check_evaluations() if e.partition == day.isoformat()}
+    assert sorted(found) == sorted(key.name for key in keys)
+    for name, evaluation in found.items():
+        assert not evaluation.passed and evaluation.severity.value == "WARN", name
+        assert evaluation.description.startswith("cannot judge: gold.") and f"has no file for {day}" in (
+            evaluation.description
+        ), name
+
+
 def test_negative_count_fails(landed):
     pipeline, (_, day), _ = landed
     tamper(pipeline, "gold.daily_interactions", "UPDATE t SET likes = -1", day=day)
