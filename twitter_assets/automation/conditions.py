@@ -8,8 +8,9 @@ freshness policy here. The conditions are evaluated by the sensor in `sensors.py
 A day's timeline (UTC), for a source on the default recent-search endpoint:
 - while the day runs: fetched at every `TODAY_REFRESH_CRON` tick (partial, `clamped`);
 - after it ends: fetched once more at `FINALISE_CRON` (the first complete landing);
-- until it leaves the 7-day window: fetched again only if it is missing or its last attempt failed
-  (gap filling, oldest first), failed days at most once per `RETRY_CRON` tick;
+- until it leaves the 7-day window: fetched again only if it is missing, its last attempt failed, or
+  its newest landing stops before the day's end (the final fetch was missed) (gap filling, oldest
+  first), such days at most once per `RETRY_CRON` tick;
 - silver and gold follow every raw landing of the day, once, after raw; gold day D is also rebuilt
   when silver D+1..D+6 lands (its conversation counts can rise), see `gold_condition`; a failed
   silver or gold day is retried like a failed raw day, at most once per `RETRY_CRON` tick.
@@ -20,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
-from dagster import AssetKey, AssetsDefinition, AutomationCondition, AutomationResult
+from dagster import AssetKey, AssetRecordsFilter, AssetsDefinition, AutomationCondition, AutomationResult
 from dagster._core.definitions.declarative_automation.automation_context import AutomationContext
 
 from twitter_assets.assets.raw import RAW_GROUP, raw_asset_key
-from twitter_assets.partitions import FULL_ARCHIVE_ENDPOINT, OutsideApiWindowError, fetch_window, parse_day
+from twitter_assets.partitions import FULL_ARCHIVE_ENDPOINT, OutsideApiWindowError, day_bounds, fetch_window, parse_day
+from twitter_assets.rows import parse_api_time
 from twitter_assets.sources import Source
 
 # Today's partial day: refreshed every 3 hours from 01:00 (not at 00:00, when it is a few seconds old).
@@ -77,12 +79,53 @@ class FetchableNow(AutomationCondition):
         return AutomationResult(context=context, true_subset=true_subset)
 
 
+class EndNotLanded(AutomationCondition):
+    """True for days that ended over `grace` ago whose newest raw landing stops before the day's end
+    (its `window_end` metadata): fetched while the day ran, and the final fetch never happened (the
+    daemon was off at 00:30, or a run of the day was still in flight then, so the tick passed)."""
+
+    def __init__(self, grace: timedelta = timedelta(hours=1)):
+        self._grace = grace
+
+    @property
+    def name(self) -> str:
+        return "landed only up to before the day's end"
+
+    @property
+    def description(self) -> str:
+        return self.name
+
+    def get_label(self) -> str | None:
+        return self.name
+
+    async def evaluate(self, context: AutomationContext) -> AutomationResult:  # type: ignore[override]
+        instance = context.asset_graph_view.instance
+        partly = set()
+        for key in context.candidate_subset.expensively_compute_partition_keys():
+            day_end = day_bounds(parse_day(key))[1]
+            if context.evaluation_time < day_end + self._grace:
+                continue
+            records = instance.fetch_materializations(
+                AssetRecordsFilter(asset_key=context.key, asset_partitions=[key]), limit=1
+            ).records
+            materialization = records[0].asset_materialization if records else None
+            window_end = materialization.metadata.get("window_end") if materialization else None
+            if window_end is not None and window_end.value and parse_api_time(str(window_end.value)) < day_end:
+                partly.add(key)
+        partitions_def = context.asset_graph_view.asset_graph.get(context.key).partitions_def
+        true_subset = context.asset_graph_view.get_subset_from_partition_keys(context.key, partitions_def, partly)
+        return AutomationResult(context=context, true_subset=true_subset)
+
+
 def raw_condition(endpoint: str = "recent") -> AutomationCondition:
     """Gap filling, today's refresh and yesterday's final fetch, for one source's raw asset."""
     never_tried = (AutomationCondition.missing() & ~AutomationCondition.execution_failed()).with_label(
         "missing, never failed"
     )
-    gap = ~_today() & (never_tried | _retry_due())
+    unfinished = (AutomationCondition.cron_tick_passed(RETRY_CRON).since_last_handled() & EndNotLanded()).with_label(
+        f"landed partly, final fetch missed ({RETRY_CRON})"
+    )
+    gap = ~_today() & (never_tried | _retry_due() | unfinished)
     if endpoint != FULL_ARCHIVE_ENDPOINT:  # full-archive search reaches every partition
         gap = FetchableNow(endpoint) & gap
     gap = gap.with_label("gap filling")

@@ -4,7 +4,7 @@ what each tick requests (evaluate_automation_conditions), with the cursor carrie
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
-from dagster import AssetKey, AssetSelection, evaluate_automation_conditions, materialize
+from dagster import AssetKey, AssetMaterialization, AssetSelection, evaluate_automation_conditions, materialize
 
 from twitter_assets.definitions import build_assets, build_definitions
 from twitter_assets.partitions import default_partitions_start
@@ -200,3 +200,28 @@ def test_gap_filler_stops_asking_for_the_oldest_day_when_the_api_stops_serving_i
     late = raw_requested_at(end_of_day + timedelta(seconds=20))
     assert oldest.isoformat() not in late
     assert late == keys(oldest + timedelta(days=n) for n in range(1, 7))  # the six days after it, still missing
+
+
+def test_a_day_landed_only_partly_is_fetched_again_after_the_next_retry_tick(pipeline, now, window):
+    """A day fetched while it ran (its newest landing ends at 21:00) whose final fetch never happened (the
+    daemon was off at 00:30, or a run of the day was still in flight): the gap filler fetches it once more
+    after the next hourly tick. It used to stay partial for good: it was neither missing nor failed."""
+    defs = build_definitions(SOURCES, pipeline.x_api, pipeline.lake)
+    complete, partial = window[2], window[3]
+    assert pipeline.backfill(complete, partial, "raw").success
+    pipeline.instance.report_runless_asset_event(
+        AssetMaterialization(RAW, partition=partial.isoformat(), metadata={"window_end": f"{partial}T21:00:00Z"})
+    )
+    selection = AssetSelection.assets(RAW)
+    first = evaluate_automation_conditions(defs, pipeline.instance, selection, evaluation_time=now)
+    assert not {complete.isoformat(), partial.isoformat()} & set(requested(first)["raw/aluraonline"])
+    later = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1, minutes=1)
+    second = evaluate_automation_conditions(
+        defs, pipeline.instance, selection, evaluation_time=later, cursor=first.cursor
+    )
+    assert partial.isoformat() in requested(second)["raw/aluraonline"]
+    assert complete.isoformat() not in requested(second)["raw/aluraonline"]
+    third = evaluate_automation_conditions(
+        defs, pipeline.instance, selection, evaluation_time=later + timedelta(seconds=30), cursor=second.cursor
+    )
+    assert partial.isoformat() not in requested(third).get("raw/aluraonline", [])
