@@ -4,7 +4,8 @@ Yesterday's final fetch starts at 00:30 UTC (`conditions.FINALISE_CRON`) and sil
 within minutes: gold is expected to materialize between 00:00 and 02:00 UTC every day
 (`FreshnessPolicy.cron`), else the UI marks it failing. The asset check `yesterday_landed` says the
 same about the data: it passes when yesterday's gold partition has been materialized after the day
-ended, and runs itself at 02:00 UTC through the automation sensor.
+ended from raw data covering the whole day (gold's `complete`), and runs itself at 02:00 UTC through
+the automation sensor.
 """
 
 import functools
@@ -59,7 +60,24 @@ def build_yesterday_landed_check(gold_key: AssetKey):
             AssetRecordsFilter(asset_key=gold_key, asset_partitions=[yesterday.isoformat()]), limit=1
         ).records
         landed_at = datetime.fromtimestamp(records[0].timestamp, timezone.utc) if records else None
-        passed = landed_at is not None and landed_at >= day_end
+        complete = records[0].asset_materialization.metadata.get("complete") if records else None
+        # Gold is rebuilt for yesterday by today's refresh too (its conversation counts), so a rebuild
+        # after midnight alone does not say the final fetch landed: its `complete` figure does.
+        whole_day = complete is None or bool(complete.value)
+        passed = landed_at is not None and landed_at >= day_end and whole_day
+        if passed:
+            description = f"gold for {yesterday} was rebuilt at {landed_at:%Y-%m-%d %H:%M} UTC, after the day ended"
+        elif landed_at is not None and landed_at >= day_end:
+            description = (
+                f"gold for {yesterday} was rebuilt at {landed_at:%Y-%m-%d %H:%M} UTC, but its raw data stops before "
+                f"the day's end (yesterday's final fetch did not land): materialize the raw assets for {yesterday} "
+                "(the automation retries hourly)"
+            )
+        else:
+            description = (
+                f"gold for {yesterday} has not been rebuilt since the day ended: materialize raw, silver and "
+                f"gold/daily_interactions for {yesterday} (the automation does it at 00:30 UTC)"
+            )
         return AssetCheckResult(
             passed=passed,
             severity=AssetCheckSeverity.WARN,
@@ -67,13 +85,9 @@ def build_yesterday_landed_check(gold_key: AssetKey):
                 "partition": yesterday.isoformat(),
                 "last_materialized": landed_at.isoformat() if landed_at else "never",
                 "expected_after": day_end.isoformat(),
+                "whole_day_landed": whole_day,
             },
-            description=(
-                f"gold for {yesterday} was rebuilt at {landed_at:%Y-%m-%d %H:%M} UTC, after the day ended"
-                if passed
-                else f"gold for {yesterday} has not been rebuilt since the day ended: materialize raw, silver and "
-                f"gold/daily_interactions for {yesterday} (the automation does it at 00:30 UTC)"
-            ),
+            description=description,
         )
 
     return yesterday_landed
