@@ -2,20 +2,27 @@
 
 `report/daily_html` is daily-partitioned like the tables it reads (so a backfill or the daily
 refresh rebuilds it after gold), but the page covers the whole lake: per source the last 30 days,
-the last 7 days' top tweets, and the newest verdicts of every check.
+the last 7 days' top tweets, and the newest verdict of every check for each of the last 30 days.
 """
+
+from datetime import datetime, timedelta, timezone
 
 from dagster import AssetCheckKey, AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, MetadataValue
 from dagster import asset as dagster_asset
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from twitter_assets.assets.gold import DAILY_INTERACTIONS_KEY
 from twitter_assets.assets.layers import describe
 from twitter_assets.assets.sentiment import DAILY_SENTIMENT_KEY
-from twitter_assets.checks.report import check_verdicts, run_check_evaluations
+from twitter_assets.checks.report import check_verdicts
 from twitter_assets.lake import Lake
 from twitter_assets.partitions import daily_partitions, single_run_backfill
 
 REPORT_KEY = AssetKey(["report", "daily_html"])
+# The report's horizon: its tables cover the last 30 days, and so do its check verdicts.
+VERDICT_DAYS = 30
+_JUDGED = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
 
 
 def build_report_assets() -> list[AssetsDefinition]:
@@ -53,22 +60,41 @@ def build_report_assets() -> list[AssetsDefinition]:
     return [daily_html]
 
 
-def latest_check_verdicts(context: AssetExecutionContext) -> list[dict[str, object]]:
-    """The verdicts of the runs that last executed each check (usually this run and one or two
-    before it): one event-log lookup per run, no more. Empty if the instance keeps no check records."""
+def latest_check_verdicts(context: AssetExecutionContext, days: int = VERDICT_DAYS) -> list[dict[str, object]]:
+    """The newest verdict of every check for each of the last `days` partitions (and the newest
+    verdict without a partition: run summaries and unpartitioned checks). Newest per (check,
+    partition), not per check: the automation's one-day run of today must not hide the failure a
+    backfill found on an earlier day. One event-log query per day. A partition whose newest
+    execution is still planned (a run in flight) shows nothing yet. Empty if the instance keeps no
+    check records."""
+    from dagster._core.event_api import PartitionKeyFilter  # no public filter; guarded by test_checks.py
+
     instance = context.instance
     keys: list[AssetCheckKey] = list(_code_location_graph(context).asset_check_keys)
-    try:
-        latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
-    except NotImplementedError:
-        return []
-    run_ids = {record.run_id for record in latest.values() if record is not None}
-    run_ids.add(context.run.run_id)
-    verdicts = []
-    for run_id in sorted(run_ids):
-        evaluations = [e for e in run_check_evaluations(instance, run_id) if _newest(latest, e.asset_check_key, run_id)]
-        verdicts.extend(check_verdicts(evaluations))
-    return verdicts
+    today = datetime.now(timezone.utc).date()
+    partitions: list[str | None] = [None, *((today - timedelta(days=n)).isoformat() for n in range(days))]
+    evaluations = []
+    for partition in partitions:
+        try:
+            latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+                keys, partition_filter=PartitionKeyFilter(key=partition)
+            )
+        except NotImplementedError:
+            return []
+        for key in sorted(latest, key=lambda k: (k.asset_key.to_user_string(), k.name)):
+            record = latest[key]
+            if record.status not in _JUDGED:  # planned: in flight, or its run died; the verdict before it
+                older = instance.event_log_storage.get_asset_check_execution_history(
+                    key, limit=1, status=_JUDGED, partition_filter=PartitionKeyFilter(key=partition)
+                )
+                if not older:
+                    continue
+                record = older[0]
+            entry = record.event
+            data = entry.dagster_event.event_specific_data if entry is not None and entry.dagster_event else None
+            if isinstance(data, AssetCheckEvaluation):
+                evaluations.append(data)
+    return check_verdicts(evaluations)
 
 
 def _code_location_graph(context: AssetExecutionContext):
@@ -79,9 +105,3 @@ def _code_location_graph(context: AssetExecutionContext):
         return context.repository_def.asset_graph
     except Exception:  # dagster's CheckError: "No repository definition was set on the step context"
         return context.job_def.asset_layer.asset_graph
-
-
-def _newest(latest, key: AssetCheckKey, run_id: str) -> bool:
-    """Whether `run_id` holds the newest execution of `key` (or nothing newer is known)."""
-    record = latest.get(key)
-    return record is None or record.run_id == run_id

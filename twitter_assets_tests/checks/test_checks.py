@@ -279,3 +279,22 @@ def test_bad_raw_day_does_not_flow_into_silver_or_gold(pipeline):
     assert [e.check_name for e in failed] == ["next_token_chain_complete"]
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized == {"raw/aluraonline"}
+
+
+def test_the_report_keeps_an_earlier_days_failure_a_later_run_did_not_judge(landed):
+    """A backfill's checks found day 1 broken; the automation's next run judged only day 2. The report
+    shows the newest verdict per check and day, so day 1's failure stays (it took the newest run per
+    check, which had judged day 2 alone). Guards the event-log query `latest_check_verdicts` makes
+    with dagster's internal PartitionKeyFilter."""
+    pipeline, (first, last), _ = landed
+    tamper(pipeline, "gold.daily_interactions", "UPDATE t SET likes = -1", day=first)
+    key = AssetCheckKey(GOLD, "no_negative_counts")
+    both = pipeline.backfill(first, last, selection=AssetSelection.checks(key), raise_on_error=False)
+    assert [e.passed for e in both.get_asset_check_evaluations() if e.partition] == [False, True]
+    assert pipeline.backfill(last, last, selection=AssetSelection.checks(key), raise_on_error=False)
+    # In-process runs have no code location: the report knows the checks its run's graph holds.
+    report = AssetSelection.assets(AssetKey(["report", "daily_html"])) | AssetSelection.checks(key)
+    metadata = pipeline.backfill(last, last, selection=report).get_asset_materialization_events()[0].materialization
+    assert metadata.metadata["failed_verdicts"].value >= 1
+    html = (pipeline.lake.root_path / "report.html").read_text(encoding="utf-8")
+    assert f'<td class="day">{first.isoformat()}</td><td><span class="failed">failed</span>' in html
