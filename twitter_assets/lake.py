@@ -309,6 +309,27 @@ class Lake(ConfigurableResource):
                 self._publish(local_tweets, tweets, immutable=True)
         return tweets, users
 
+    def oldest_landed_day(self) -> date | None:
+        """The oldest day of any source with a committed raw landing (a manifest), or None."""
+        raw = self.path("raw")
+        if not self.fs.exists(raw):
+            return None
+        days = set()
+        for source_dir in self.fs.ls(raw, detail=False):
+            name = str(source_dir).rstrip("/").rsplit("/", 1)[-1]
+            if not name.startswith("source="):
+                continue
+            for day_dir in self.fs.ls(source_dir, detail=False):
+                day_name = str(day_dir).rstrip("/").rsplit("/", 1)[-1]
+                try:
+                    days.add((date.fromisoformat(day_name.removeprefix("day=")), name.removeprefix("source=")))
+                except ValueError:
+                    continue
+        for day, source in sorted(days):  # a directory may hold only a killed landing's leftovers
+            if _SLUG_RE.match(source) and self.fs.exists(self.raw_manifest_path(source, day)):
+                return day
+        return None
+
     def archive_raw_day(self, source: str, day: date, label: str | None = None, manifest: dict | None = None) -> str:
         """Copy a landing of the day (the current one by default) aside, to `superseded/<label>/`,
         before a landing that lacks some of its tweets replaces it. The default label names the

@@ -7,7 +7,8 @@ A partition `YYYY-MM-DD` covers `[day 00:00, next day 00:00)` of `created_at`, i
 
 The partitions end with today's (partial) day, so "today" can be refreshed while it runs. Where they
 start is a setting (see `partitions_start`): by default the oldest day recent search still reaches
-when the code location loads, so no partition shows a day that can never be filled.
+when the code location loads, or the oldest day already landed if that is older, so no partition
+shows a day that was never fillable and no landed day disappears.
 """
 
 from __future__ import annotations
@@ -39,9 +40,16 @@ def default_partitions_start(now: datetime) -> date:
     return api_window(now)[0].date()
 
 
-def partitions_start(now: datetime | None = None) -> date:
+def partitions_start(now: datetime | None = None, lake_root: str | None = None) -> date:
     """The first partition: $TWITTER_PARTITIONS_START, else the sources file's `start:`, else the
-    oldest day inside the recent-search window at `now` (load time)."""
+    oldest day inside the recent-search window at `now` (load time) or the oldest day the lake has
+    landed, whichever is older.
+
+    Why the lake: every Dagster process computes this at import. With the clock alone the start moves
+    a day every midnight, so a code server loaded yesterday asks for days (a retry, a queued run, a
+    backfill launched from its UI) that a run process started today refuses ("Partition key range
+    start ... is before the partitions definition start"), and landed days vanish from the UI a week
+    later. The oldest landed day does not move: every process agrees on every landed day."""
     from twitter_assets.sources import load_start  # sources imports nothing of ours; keep it lazy
 
     configured = os.environ.get(PARTITIONS_START_ENV, "").strip()
@@ -50,7 +58,27 @@ def partitions_start(now: datetime | None = None) -> date:
             return date.fromisoformat(configured)
         except ValueError:
             raise ValueError(f"{PARTITIONS_START_ENV}={configured!r} is not a date (YYYY-MM-DD)") from None
-    return load_start() or default_partitions_start(now or datetime.now(timezone.utc))
+    from_file = load_start()
+    if from_file:
+        return from_file
+    start = default_partitions_start(now or datetime.now(timezone.utc))
+    landed = _oldest_landed_day(lake_root)
+    return min(start, landed) if landed is not None else start
+
+
+def _oldest_landed_day(lake_root: str | None) -> date | None:
+    """The oldest day the lake ($TWITTER_LAKE_DIR) has a raw landing of; None when it has none or
+    cannot be read now (then the clock decides, with a warning: loading must not fail on it)."""
+    from twitter_assets.lake import DEFAULT_LAKE_DIR, LAKE_DIR_ENV, Lake
+
+    root = lake_root or os.environ.get(LAKE_DIR_ENV, DEFAULT_LAKE_DIR)
+    try:
+        return Lake(root=root).oldest_landed_day()
+    except Exception as exc:  # noqa: BLE001 - an unreachable store: the clock's start, said once
+        import warnings
+
+        warnings.warn(f"partitions start: the lake {root} could not be listed ({type(exc).__name__})", stacklevel=2)
+        return None
 
 
 def build_daily_partitions(start: date) -> DailyPartitionsDefinition:

@@ -32,6 +32,7 @@ def test_start_setting_env_wins_over_the_sources_file(monkeypatch, tmp_path):
     sources = tmp_path / "sources.yaml"
     sources.write_text("start: 2026-10-01\nsources: [{name: a, query: a}]\n", encoding="utf-8")
     monkeypatch.setenv(SOURCES_FILE_ENV, str(sources))
+    monkeypatch.setenv("TWITTER_LAKE_DIR", str(tmp_path / "lake"))  # nothing landed: the clock decides
     monkeypatch.delenv(PARTITIONS_START_ENV)
     assert partitions_start(NOW) == date(2026, 10, 1)
     monkeypatch.setenv(PARTITIONS_START_ENV, "2026-09-15")
@@ -82,3 +83,20 @@ def test_future_day_is_refused():
 
 def test_api_time_format_has_z_and_seconds():
     assert format_api_time(datetime(2026, 11, 20, 1, 2, 3, 456, tzinfo=timezone.utc)) == "2026-11-20T01:02:03Z"
+
+
+def test_default_start_reaches_back_to_the_oldest_landed_day(monkeypatch, tmp_path):
+    """Every process computes the start at import: from the clock alone, a code server loaded yesterday
+    asks for a day a run process started today refuses, and landed days drop out of the UI a week
+    later. The oldest landed day is the same for every process."""
+    from twitter_assets.lake import LAKE_DIR_ENV, Lake
+
+    monkeypatch.delenv(PARTITIONS_START_ENV, raising=False)
+    monkeypatch.setenv(LAKE_DIR_ENV, str(tmp_path))
+    assert partitions_start(NOW) == date(2026, 11, 17)  # an empty lake: the window's oldest day
+    (tmp_path / "raw" / "source=alura" / "day=2026-10-30").mkdir(parents=True)  # a killed landing: no manifest
+    assert partitions_start(NOW) == date(2026, 11, 17)
+    Lake(root=str(tmp_path)).write_raw_day("alura", date(2026, 11, 2), [{"meta": {"result_count": 0}}], {})
+    assert partitions_start(NOW) == date(2026, 11, 2)
+    later = NOW + timedelta(days=3)  # the same start three days later, in a fresh process
+    assert partitions_start(later) == date(2026, 11, 2)
