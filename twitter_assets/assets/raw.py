@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    AssetsDefinition,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from twitter_assets.assets.layers import describe
 from twitter_assets.assets.tables import report_partitions
@@ -106,15 +115,40 @@ def build_raw_search_asset(source: Source) -> AssetsDefinition:
         # Looked up once, and only when a day is actually fetched: a run over days that cannot be
         # fetched makes no request at all.
         account = functools.cache(lambda: _resolve_account(x_api, source, stats))
-        landings = []
+        landings, failures = [], {}
         for key in context.partition_keys:
-            landing = _land_day(context, source, parse_day(key), x_api, lake, account)
+            try:
+                landing = _land_day(context, source, parse_day(key), x_api, lake, account)
+            except Failure as exc:  # the other days still land: one bad day does not cost a week's fetch
+                failures[key] = exc.description or str(exc)
+                context.log.error(f"{source.name} {key}: {failures[key]}")
+                continue
             stats.add(landing.stats)
             landings.append(landing)
+        if failures:
+            _record_landed_and_fail(context, source, landings, failures)
         report_partitions(context, {landing.day.isoformat(): landing.metadata() for landing in landings})
         return MaterializeResult(metadata=_run_metadata(landings, stats))
 
     return _raw_search_pages
+
+
+def _record_landed_and_fail(
+    context: AssetExecutionContext, source: Source, landings: list[DayLanding], failures: dict[str, str]
+) -> None:
+    """A range run with failed days: record each landed day as materialized (a failed step records
+    none of its range, so the automation would fetch them all again), then fail naming the others."""
+    for landing in landings:
+        context.log_event(
+            AssetMaterialization(
+                asset_key=context.asset_key, partition=landing.day.isoformat(), metadata=landing.metadata()
+            )
+        )
+    if not landings and len(failures) == 1:
+        raise Failure(description=next(iter(failures.values())))
+    failed = "; ".join(f"{key}: {reason}" for key, reason in failures.items())
+    landed = f" ({len(landings)} other days landed and are recorded)" if landings else ""
+    raise Failure(description=f"{len(failures)} of {len(failures) + len(landings)} days failed{landed}: {failed}")
 
 
 def _resolve_account(x_api: XApiClient, source: Source, stats: FetchStats) -> dict[str, Any] | None:

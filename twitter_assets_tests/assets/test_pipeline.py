@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from dagster import AssetSelection
+from dagster import AssetKey, AssetSelection
 
 import twitter_assets.assets.raw as raw_module
 from twitter_assets.partitions import day_bounds
@@ -168,6 +168,22 @@ def test_day_outside_the_window_fails_before_any_request(pipeline, simulator):
     assert "can no longer be fetched" in str(failure.event_specific_data.error)
     assert simulator.requests == []
     assert pipeline.lake.read_raw_day("aluraonline", day) is None
+
+
+def test_a_failed_day_of_a_raw_range_run_does_not_cost_the_days_that_landed(pipeline):
+    """A range run whose oldest day can no longer be fetched: the other days land and are recorded as
+    materialized (a failed step records none of its range: the automation fetched them all again)."""
+    first, last = today() - timedelta(days=9), today() - timedelta(days=5)
+    result = pipeline.backfill(first, last, selection="raw", raise_on_error=False)
+    assert not result.success
+    failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
+    message = str(failure.event_specific_data.error)
+    assert "2 of 5 days failed (3 other days landed and are recorded)" in message
+    assert f"{first}: source 'aluraonline': partition {first} ended before the recent-search window" in message
+    landed = {(today() - timedelta(days=n)).isoformat() for n in (5, 6, 7)}
+    assert pipeline.instance.get_materialized_partitions(AssetKey(["raw", "aluraonline"])) == landed
+    for day in landed:
+        assert pipeline.lake.read_manifest("aluraonline", date.fromisoformat(day)) is not None
 
 
 def test_landed_day_outside_the_window_is_kept(pipeline, simulator):
