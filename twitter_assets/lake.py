@@ -349,6 +349,19 @@ class Lake(ConfigurableResource):
         self.fs.pipe(f"{target}/manifest.json", _manifest_bytes(manifest))
         return target
 
+    def archive_unreadable_day(self, source: str, day: date) -> str:
+        """Copy a day whose manifest cannot be read (and its pages) to `superseded/unreadable-<time>/`,
+        before a new landing replaces it: the pages are the record, whatever happened to the manifest."""
+        directory = self.raw_day_dir(source, day)
+        target = f"{directory}/superseded/unreadable-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+        self.fs.makedirs(target, exist_ok=True)
+        for path in self.fs.glob(f"{directory}/*"):
+            name = str(path).rsplit("/", 1)[-1]
+            if name == "manifest.json" or name.endswith(".ndjson"):
+                self.fs.copy(str(path), f"{target}/{name}")
+        get_dagster_logger().warning(f"{source} {day}: the unreadable landing was copied to {target}")
+        return target
+
     def landed_tweet_ids(self, source: str, day: date, manifest: dict[str, Any]) -> pa.Array:
         """The distinct tweet ids of a landing (from its compact rows)."""
         import pyarrow.parquet as pq
@@ -604,6 +617,10 @@ class Lake(ConfigurableResource):
                     previous = json.loads(self.fs.cat_file(path))
                 except FileNotFoundError:  # deleted since: try again
                     continue
+                except ValueError:  # hand-edited into garbage: kept aside, and this landing replaces it
+                    source, day = _raw_day_of(path)
+                    self.archive_unreadable_day(source, day)
+                    previous = None
             if not settle(previous):
                 return previous, False
             condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
@@ -755,7 +772,11 @@ class RawLanding:
 
         if self.lake.is_local:
             with self.lake._day_lock(self.source, self.day):
-                previous = self.lake.read_manifest(self.source, self.day)
+                try:
+                    previous = self.lake.read_manifest(self.source, self.day)
+                except LakeError:  # hand-edited into garbage: kept aside, and this landing replaces it
+                    previous = None
+                    self.lake.archive_unreadable_day(self.source, self.day)
                 committed = settle(previous)
                 if committed:
                     for name, local in published.items():
@@ -1171,3 +1192,9 @@ def _local_tweet_ids(path: str | Path) -> pa.Array:
     import pyarrow.parquet as pq
 
     return pq.read_table(path, columns=["tweet_id"]).column(0).unique()
+
+
+def _raw_day_of(manifest_path: str) -> tuple[str, date]:
+    """(source, day) of a raw manifest path `.../raw/source=<s>/day=<d>/manifest.json`."""
+    parts = manifest_path.rstrip("/").split("/")
+    return parts[-3].removeprefix("source="), date.fromisoformat(parts[-2].removeprefix("day="))

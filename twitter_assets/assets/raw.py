@@ -32,7 +32,7 @@ from dagster import (
 
 from twitter_assets.assets.layers import describe
 from twitter_assets.assets.tables import report_partitions
-from twitter_assets.lake import Lake, LandingComparison, RawLanding
+from twitter_assets.lake import Lake, LakeError, LandingComparison, RawLanding
 from twitter_assets.partitions import (
     FetchWindow,
     OutsideApiWindowError,
@@ -169,11 +169,20 @@ def _land_day(
     account: Callable[[], dict[str, Any] | None],
 ) -> DayLanding:
     now = datetime.now(timezone.utc)
-    existing = lake.read_manifest(source.name, day)
+    unreadable = ""
+    try:
+        existing = lake.read_manifest(source.name, day)
+    except LakeError as exc:  # the fetch below replaces it; the commit keeps the old files aside
+        existing, unreadable = None, str(exc).split(": re-materialize", 1)[0]
+        context.log.warning(f"{source.name} {day}: {unreadable}; fetching the day again")
     existing_tweets = int(existing.get("tweet_count", 0)) if existing else 0
     try:
         window = fetch_window(day, now, source.endpoint)
     except OutsideApiWindowError as exc:
+        if unreadable:
+            raise Failure(
+                description=f"source {source.name!r}: {unreadable}, and {exc}: restore the manifest by hand"
+            ) from None
         if existing is None:
             raise Failure(description=f"source {source.name!r}: {exc}; nothing was landed for it before") from None
         context.log.warning(f"{source.name} {day}: {exc}; keeping the {existing_tweets} tweets landed before")

@@ -326,3 +326,18 @@ def test_a_day_re_landed_while_silver_reads_it_is_read_from_its_new_landing(pipe
     assert result.success and relanded
     assert pipeline.query("SELECT tweet_id FROM silver.tweets") == [("3",)]
     assert pipeline.query("SELECT raw_tweets FROM silver.source_days") == [(1,)]
+
+
+def test_a_day_whose_manifest_was_edited_into_garbage_is_fetched_again_and_the_old_files_kept(pipeline):
+    """The checks say "re-materialize the raw partition"; that re-materialization used to fail on the same
+    unreadable manifest. It fetches the day again, and the old manifest and pages go to superseded/."""
+    day = today() - timedelta(days=2)
+    assert pipeline.backfill(day, day, selection="raw").success
+    directory = Path(pipeline.lake.raw_day_dir("aluraonline", day))
+    old_pages = pipeline.lake.read_manifest("aluraonline", day)["pages_file"]
+    (directory / "manifest.json").write_text("{'query': 'AluraOnline',", encoding="utf-8")
+    assert pipeline.backfill(day, day, selection="raw").success
+    assert pipeline.lake.read_raw_day("aluraonline", day).tweet_count > 0
+    (kept,) = directory.glob("superseded/unreadable-*")
+    assert (kept / "manifest.json").read_text(encoding="utf-8") == "{'query': 'AluraOnline',"
+    assert (kept / old_pages).exists()
