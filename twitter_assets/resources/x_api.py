@@ -414,6 +414,24 @@ def _validate_search_page(body: dict[str, Any], index: int) -> None:
         for user in users
     ):
         raise XApiMalformedResponseError(f"{where}: includes.users is not a list of users with string id and username")
+    for position, user in enumerate(users):
+        problem = _user_problem(user)
+        if problem:
+            raise XApiMalformedResponseError(f"{where}, includes.users[{position}]: {problem}: {str(user)[:200]}")
+
+
+def _user_problem(user: dict[str, Any]) -> str | None:
+    if user.get("name") is not None and not isinstance(user["name"], str):
+        return "'name' is not a string"
+    created_at = user.get("created_at")
+    if created_at is not None:
+        if not isinstance(created_at, str):
+            return "'created_at' is not a string"
+        try:
+            datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+        except ValueError:
+            return f"unreadable created_at {created_at!r}"
+    return None
 
 
 def _tweet_problem(tweet: object) -> str | None:
@@ -435,9 +453,12 @@ def _tweet_problem(tweet: object) -> str | None:
         or any(not isinstance(v, int) or isinstance(v, bool) for v in metrics.values() if v is not None)
     ):
         return "public_metrics holds something other than integers"
+    if metrics and any(v is not None and not 0 <= v < 2**63 for v in metrics.values()):
+        return "public_metrics holds a count outside 0..2^63-1"
     references = tweet.get("referenced_tweets")
     if references is not None and (
-        not isinstance(references, list) or any(not isinstance(r, dict) for r in references)
+        not isinstance(references, list)
+        or any(not isinstance(r, dict) or not isinstance(r.get("id"), str) for r in references)
     ):
-        return "referenced_tweets is not a list of objects"
+        return "referenced_tweets is not a list of objects with a string id"
     return None

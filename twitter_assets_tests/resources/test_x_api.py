@@ -149,3 +149,23 @@ def test_user_by_username(make_x_api):
 def test_malformed_pages_are_refused(page):
     with pytest.raises(XApiMalformedResponseError):
         _validate_search_page(page, 0)
+
+
+GOOD_TWEET = {"id": "1", "created_at": "2026-11-20T10:00:00.000Z", "text": "oi", "author_id": "7"}
+
+
+@pytest.mark.parametrize(
+    ("tweet", "users", "said"),
+    [
+        ({**GOOD_TWEET, "public_metrics": {"like_count": 2**63}}, [], "a count outside 0..2^63-1"),
+        ({**GOOD_TWEET, "referenced_tweets": [{"type": "quoted", "id": 5}]}, [], "with a string id"),
+        (GOOD_TWEET, [{"id": "7", "username": "ana", "name": 7}], "includes.users[0]: 'name' is not a string"),
+        (GOOD_TWEET, [{"id": "7", "username": "ana", "created_at": "ontem"}], "unreadable created_at 'ontem'"),
+    ],
+)
+def test_fields_the_lake_types_are_refused_naming_the_page_and_field(tweet, users, said):
+    """These used to pass the validator and fail later, in the rows writer, without naming the page."""
+    page = {"data": [tweet], "includes": {"users": users}, "meta": {"result_count": 1}}
+    with pytest.raises(XApiMalformedResponseError, match="search page 3") as error:
+        _validate_search_page(page, 2)
+    assert said in str(error.value)
