@@ -19,9 +19,13 @@ demo: install
 	$(PY) scripts/demo.py
 
 ## Validate the code location, then the whole suite (incl. a CLI backfill that fails on any failed check).
+## The suite runs on up to 4 pytest-xdist workers (one per core), a module per worker at a time
+## (its module fixtures built once); TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+
 test: install
 	$(VENV)/bin/dagster definitions validate -m twitter_assets.definitions
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadscope
 
 ## The same backfill on PostgreSQL + queued runs + 2 Celery workers over Redis (and the moto S3 server),
 ## against the embedded default: checks, equal tables, both workers used, worker loss, figures

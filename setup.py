@@ -28,6 +28,7 @@ setup(
         "dev": [
             "pytest>=8,<10",
             "pytest-timeout>=2.3,<3",
+            "pytest-xdist>=3.6,<4",
             "hypothesis>=6.100,<7",
             "tweepy>=4.14,<5",
             "dagster-dg-cli>=1.13,<1.14",  # `dg check defs` (dg.toml)
