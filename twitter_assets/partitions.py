@@ -27,6 +27,10 @@ FULL_ARCHIVE_START = datetime(2006, 3, 21, tzinfo=timezone.utc)
 
 # Every asset of a backfill materializes the whole partition range in one run.
 single_run_backfill = BackfillPolicy.single_run()
+# Except a full-archive source's raw history (years of days): runs of a month each, so one run is
+# not hours long, and a run lost to a deploy or a dead worker costs a month of fetching, not all.
+FULL_ARCHIVE_DAYS_PER_RUN = 31
+full_archive_backfill = BackfillPolicy.multi_run(max_partitions_per_run=FULL_ARCHIVE_DAYS_PER_RUN)
 
 RECENT_SEARCH_DAYS = 7
 # The API checks `start_time` against its own clock a little after ours: keep a safety margin.

@@ -100,3 +100,17 @@ def test_default_start_reaches_back_to_the_oldest_landed_day(monkeypatch, tmp_pa
     assert partitions_start(NOW) == date(2026, 11, 2)
     later = NOW + timedelta(days=3)  # the same start three days later, in a fresh process
     assert partitions_start(later) == date(2026, 11, 2)
+
+
+def test_a_full_archive_history_is_backfilled_a_month_per_run_and_recent_days_in_one():
+    """Years of `endpoint: all` days in one run were one run of hours, retried whole; recent search's
+    seven days stay one run (one range, one request budget)."""
+    from dagster import BackfillPolicy
+
+    from twitter_assets.assets.raw import build_raw_search_asset
+    from twitter_assets.sources import Source
+
+    history = build_raw_search_asset(Source(name="history", query="AluraOnline", endpoint="all"))
+    recent = build_raw_search_asset(Source(name="recent", query="AluraOnline"))
+    assert history.backfill_policy == BackfillPolicy.multi_run(max_partitions_per_run=31)
+    assert recent.backfill_policy == BackfillPolicy.single_run()

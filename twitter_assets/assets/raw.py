@@ -34,11 +34,13 @@ from twitter_assets.assets.layers import describe
 from twitter_assets.assets.tables import report_partitions
 from twitter_assets.lake import Lake, LakeError, LandingComparison, RawLanding
 from twitter_assets.partitions import (
+    FULL_ARCHIVE_ENDPOINT,
     FetchWindow,
     OutsideApiWindowError,
     daily_partitions,
     fetch_window,
     format_api_time,
+    full_archive_backfill,
     parse_day,
     single_run_backfill,
 )
@@ -98,7 +100,7 @@ def build_raw_search_asset(source: Source) -> AssetsDefinition:
         key=raw_asset_key(source),
         group_name=RAW_GROUP,
         partitions_def=daily_partitions,
-        backfill_policy=single_run_backfill,
+        backfill_policy=full_archive_backfill if source.endpoint == FULL_ARCHIVE_ENDPOINT else single_run_backfill,
         kinds={"json"},
         pool="x_api",
         description=(
