@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import glob
 import hashlib
 import io
 import json
@@ -203,6 +204,10 @@ class Lake(ConfigurableResource):
     def path(self, *parts: str) -> str:
         return "/".join([self.base, *parts])
 
+    def pattern(self, *parts: str) -> str:
+        """A glob under the root: the root's own `[`, `*` or `?` are literal (escaped), the parts' are wildcards."""
+        return "/".join([glob.escape(self.base), *parts])
+
     def raw_day_dir(self, source: str, day: date) -> str:
         return self.path("raw", f"source={check_slug(source)}", f"day={day.isoformat()}")
 
@@ -355,7 +360,7 @@ class Lake(ConfigurableResource):
         directory = self.raw_day_dir(source, day)
         target = f"{directory}/superseded/unreadable-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
         self.fs.makedirs(target, exist_ok=True)
-        for path in self.fs.glob(f"{directory}/*"):
+        for path in self.fs.glob(f"{glob.escape(directory)}/*"):
             name = str(path).rsplit("/", 1)[-1]
             if name == "manifest.json" or name.endswith(".ndjson"):
                 self.fs.copy(str(path), f"{target}/{name}")
@@ -419,7 +424,7 @@ class Lake(ConfigurableResource):
         """{path: details} of the table's partition files; remote paths as `<protocol>://` URLs with
         the listing's ETag and size (one LIST request per table)."""
         layer, name = check_table(table).split(".")
-        pattern = self.path(layer, name, "source=*", "day=*", PARTITION_FILE)
+        pattern = self.pattern(layer, name, "source=*", "day=*", PARTITION_FILE)
         if self.is_local:
             return {path: {} for path in self.fs.glob(pattern)}
         protocol = self.root.split("://", 1)[0]
@@ -539,7 +544,7 @@ class Lake(ConfigurableResource):
                     layer, name = table.split(".")
                     if not self.partition_files(table):
                         continue
-                    pattern = self.path(layer, name, "*", "*", PARTITION_FILE)
+                    pattern = self.pattern(layer, name, "*", "*", PARTITION_FILE)
                     db.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
                     db.execute(
                         f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet("
@@ -890,7 +895,7 @@ class RawLanding:
         same day publishes after it began, so its files are newer and stay. Object stores report
         LastModified in whole seconds (a file published 0.7 s after this landing began can read as
         older), hence the margin."""
-        for path in self.lake.fs.glob(f"{directory}/*"):
+        for path in self.lake.fs.glob(f"{glob.escape(directory)}/*"):
             name = str(path).rsplit("/", 1)[-1]
             if name in keep or not _LANDING_FILE_RE.match(name):
                 continue

@@ -336,3 +336,14 @@ def test_a_landing_with_every_landed_tweet_replaces_it_without_a_copy(tmp_path):
         outcome = landing.commit({}, prefer_new=lambda c: False)  # not asked: nothing would be lost
     assert outcome.committed and outcome.archived is None and outcome.comparison.only_previous == 0
     assert not (day_dir(tmp_path) / "superseded").exists()
+
+
+def test_a_lake_root_with_glob_characters_keeps_its_tables(tmp_path):
+    """`[` and `*` in the root were read as wildcards: every table vanished from queries and views."""
+    lake = Lake(root=str(tmp_path / "lake[1]*"))
+    lake.write_partition("silver.source_days", "aluraonline", DAY, pa.table({"source": ["aluraonline"], "day": [DAY]}))
+    assert lake.partition_files("silver.source_days")
+    with lake.connect() as db:
+        assert db.execute("SELECT count(*) FROM silver.source_days").fetchone() == (1,)
+    with duckdb.connect(str(lake.database_path), read_only=True) as db:
+        assert db.execute("SELECT count(*) FROM silver.source_days").fetchone() == (1,)
