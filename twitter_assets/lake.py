@@ -127,6 +127,7 @@ class LandingComparison:
     new_tweets: int
     only_previous: int  # ids the landed day has and the new fetch lacks (deleted upstream, or out of window)
     only_new: int
+    previous_readable: bool = True  # False: a torn landing (pages or rows missing or corrupt): always replaced
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,10 @@ class Lake(ConfigurableResource):
         pages = self.raw_pages_path(source, day, manifest)
         if self.fs.exists(pages):
             self.fs.copy(pages, f"{target}/{manifest.get('pages_file', LEGACY_PAGES_FILE)}")
+        else:  # the pages are gone: the compact rows may be all that is left of the landing
+            for name in sorted(_row_names(manifest)):
+                if self.fs.exists(f"{self.raw_day_dir(source, day)}/{name}"):
+                    self.fs.copy(f"{self.raw_day_dir(source, day)}/{name}", f"{target}/{name}")
         self.fs.pipe(f"{target}/manifest.json", _manifest_bytes(manifest))
         return target
 
@@ -623,10 +628,16 @@ class Lake(ConfigurableResource):
                 except FileNotFoundError:  # deleted since: try again
                     continue
                 except ValueError:  # hand-edited into garbage: kept aside, and this landing replaces it
+                    previous = None
+                if not isinstance(previous, dict):
                     source, day = _raw_day_of(path)
                     self.archive_unreadable_day(source, day)
                     previous = None
-            if not settle(previous):
+            try:
+                take_new = settle(previous)
+            except FileNotFoundError:  # a concurrent landing replaced `previous` (and removed its files) meanwhile
+                continue
+            if not take_new:
                 return previous, False
             condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
             try:
@@ -768,7 +779,7 @@ class RawLanding:
             comparison = self._compare(previous, new_ids, sha)
             # a landing with every landed tweet loses nothing by replacing: prefer_new is not asked
             take_new = previous is None or comparison.only_previous == 0 or prefer_new is None
-            take_new = take_new or prefer_new(comparison)
+            take_new = take_new or not comparison.previous_readable or prefer_new(comparison)
             archived = None
             if take_new and previous is not None and comparison.only_previous:
                 archived = self.lake.archive_raw_day(self.source, self.day, manifest=previous)
@@ -818,11 +829,16 @@ class RawLanding:
         if previous.get("pages_sha256") == sha:
             return LandingComparison(previous, len(new_ids), len(new_ids), 0, 0)
         try:
+            if not self.lake.fs.exists(self.lake.raw_pages_path(self.source, self.day, previous)):
+                raise LakeError("its pages are gone")  # the record: rows alone are not a landing
             old_ids = self.lake.landed_tweet_ids(self.source, self.day, previous)
-        except (LakeError, OSError) as exc:  # a torn landing: count all its tweets as at stake
-            get_dagster_logger().warning(f"{self.source} {self.day}: the landed day cannot be read ({exc})")
-            stake = int(previous.get("tweet_count", 0))
-            return LandingComparison(previous, stake, len(new_ids), stake, len(new_ids))
+        except Exception as exc:  # noqa: BLE001 - any unreadable part: a torn landing, replaced after a copy
+            get_dagster_logger().warning(
+                f"{self.source} {self.day}: the landed day cannot be read ({type(exc).__name__}: {exc}); "
+                "this landing replaces it and what is left of it is copied to superseded/"
+            )
+            stake = int(previous.get("tweet_count", 0) or 0)
+            return LandingComparison(previous, stake, len(new_ids), stake, len(new_ids), previous_readable=False)
         only_previous = len(old_ids) - pc.sum(pc.is_in(old_ids, value_set=new_ids)).as_py() if len(old_ids) else 0
         only_new = len(new_ids) - pc.sum(pc.is_in(new_ids, value_set=old_ids)).as_py() if len(new_ids) else 0
         return LandingComparison(previous, len(old_ids), len(new_ids), int(only_previous), int(only_new))
@@ -895,6 +911,11 @@ class RawLanding:
         same day publishes after it began, so its files are newer and stay. Object stores report
         LastModified in whole seconds (a file published 0.7 s after this landing began can read as
         older), hence the margin."""
+        try:  # the landing current now (a concurrent one may have committed since ours): its files stay
+            current = self.lake.read_manifest(self.source, self.day) or {}
+        except LakeError:
+            current = {}
+        keep = keep | {str(current.get("pages_file", "")), *_row_names(current)}
         for path in self.lake.fs.glob(f"{glob.escape(directory)}/*"):
             name = str(path).rsplit("/", 1)[-1]
             if name in keep or not _LANDING_FILE_RE.match(name):

@@ -347,3 +347,38 @@ def test_a_lake_root_with_glob_characters_keeps_its_tables(tmp_path):
         assert db.execute("SELECT count(*) FROM silver.source_days").fetchone() == (1,)
     with duckdb.connect(str(lake.database_path), read_only=True) as db:
         assert db.execute("SELECT count(*) FROM silver.source_days").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("lost", ["pages", "pages and rows"])
+def test_a_torn_landing_is_replaced_and_what_is_left_of_it_kept(tmp_path, lost):
+    """A landing whose pages (or pages and rows) are gone cannot be compared: it was kept against a smaller
+    fetch for good (silver could not read it). It is replaced, its rows copied aside when they are all that is left."""
+    lake = Lake(root=str(tmp_path))
+    torn = lake.write_raw_day("aluraonline", DAY, [tweets_page(range(1, 101))], {})
+    sha = torn["pages_sha256"][:16]
+    (day_dir(tmp_path) / torn["pages_file"]).unlink()
+    if lost == "pages and rows":
+        (day_dir(tmp_path) / f"tweets-{sha}.parquet").unlink()
+    with lake.begin_raw_landing("aluraonline", DAY) as landing:
+        landing.add_page(tweets_page(range(1, 6)), None)
+        outcome = landing.commit({}, prefer_new=lambda c: c.new_tweets >= c.previous_tweets)
+    assert outcome.committed and not outcome.comparison.previous_readable
+    assert lake.read_raw_day("aluraonline", DAY).tweet_count == 5
+    kept = {path.name for path in Path(outcome.archived).iterdir()}
+    assert kept == (
+        {"manifest.json"}
+        | ({f"tweets-{sha}.parquet", f"users-{sha}.parquet"} if lost == "pages" else {f"users-{sha}.parquet"})
+    )
+
+
+def test_cleanup_keeps_the_files_of_the_landing_current_now(tmp_path):
+    """A concurrent landing committed after ours began, with files stamped before our start (published from an
+    old scratch file): our clean-up of uncommitted leftovers must not take them."""
+    lake = Lake(root=str(tmp_path))
+    with lake.begin_raw_landing("aluraonline", DAY) as ours:
+        current = lake.write_raw_day("aluraonline", DAY, PAGES, {})
+        for path in day_dir(tmp_path).glob("*-*.*"):
+            os.utime(path, (ours._started - 60, ours._started - 60))
+        ours._remove_uncommitted(str(lake.raw_day_dir("aluraonline", DAY)), keep=set())
+        ours.abort()
+    assert lake.read_raw_day("aluraonline", DAY).manifest["pages_sha256"] == current["pages_sha256"]
