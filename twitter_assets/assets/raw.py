@@ -71,6 +71,7 @@ class DayLanding:
     sample: list[dict[str, Any]]
     stats: FetchStats = field(default_factory=FetchStats)
     note: str = ""
+    fetched_to: str = ""  # the end of this run's fetch ("" when nothing was fetched): a kept day was still tried
 
     def metadata(self) -> dict[str, Any]:
         """This day's own figures, for its partition's materialization."""
@@ -86,6 +87,7 @@ class DayLanding:
             "window_end": self.window_end,
             "clamped": self.clamped,
             "complete": self.complete,
+            "fetched_to": self.fetched_to,
             "note": self.note,
             "preview": MetadataValue.md(
                 pd.DataFrame(self.sample).to_markdown(index=False) if self.sample else "_no tweets_"
@@ -121,8 +123,10 @@ def build_raw_search_asset(source: Source) -> AssetsDefinition:
         for key in context.partition_keys:
             try:
                 landing = _land_day(context, source, parse_day(key), x_api, lake, account)
-            except Failure as exc:  # the other days still land: one bad day does not cost a week's fetch
-                failures[key] = exc.description or str(exc)
+            except (Failure, LakeError, OSError) as exc:  # the other days still land: one bad day costs one day
+                failures[key] = (
+                    exc.description if isinstance(exc, Failure) else None
+                ) or f"{type(exc).__name__}: {exc}"
                 context.log.error(f"{source.name} {key}: {failures[key]}")
                 continue
             stats.add(landing.stats)
@@ -219,6 +223,7 @@ def _land_day(
         context.log.warning(f"{source.name} {day}: {note}; keeping the earlier landing")
         kept = _kept(day, outcome.manifest, note)
         kept.stats = stats
+        kept.fetched_to = format_api_time(window.end)
         return kept
     manifest = outcome.manifest
     note = ""
@@ -243,6 +248,7 @@ def _land_day(
         clamped=window.clamped,
         complete=window.start <= window.day_start and window.end >= window.day_end,
         outcome="landed",
+        fetched_to=format_api_time(window.end),
         sample=progress.sample,
         stats=stats,
         note=note,

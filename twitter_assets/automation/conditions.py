@@ -80,12 +80,14 @@ class FetchableNow(AutomationCondition):
 
 
 class EndNotLanded(AutomationCondition):
-    """True for days that ended over `grace` ago whose newest raw landing stops before the day's end
-    (its `window_end` metadata): fetched while the day ran, and the final fetch never happened (the
-    daemon was off at 00:30, or a run of the day was still in flight then, so the tick passed)."""
+    """True for days that ended over `grace` ago whose newest raw fetch stopped before the day's end
+    (`fetched_to`, else `window_end` metadata): fetched while the day ran, and the final fetch never
+    happened (the daemon was off at 00:30, or a run of the day was still in flight then, so the tick
+    passed). A fetch that reached the day's end but kept an older landing counts as done. Only days
+    that ended within `horizon` are looked up (one query each): older ones left recent search."""
 
-    def __init__(self, grace: timedelta = timedelta(hours=1)):
-        self._grace = grace
+    def __init__(self, grace: timedelta = timedelta(hours=1), horizon: timedelta = timedelta(days=8)):
+        self._grace, self._horizon = grace, horizon
 
     @property
     def name(self) -> str:
@@ -103,14 +105,15 @@ class EndNotLanded(AutomationCondition):
         partly = set()
         for key in context.candidate_subset.expensively_compute_partition_keys():
             day_end = day_bounds(parse_day(key))[1]
-            if context.evaluation_time < day_end + self._grace:
+            if not day_end + self._grace <= context.evaluation_time <= day_end + self._horizon:
                 continue
             records = instance.fetch_materializations(
                 AssetRecordsFilter(asset_key=context.key, asset_partitions=[key]), limit=1
             ).records
             materialization = records[0].asset_materialization if records else None
-            window_end = materialization.metadata.get("window_end") if materialization else None
-            if window_end is not None and window_end.value and parse_api_time(str(window_end.value)) < day_end:
+            metadata = materialization.metadata if materialization else {}
+            reached = metadata.get("fetched_to") or metadata.get("window_end")
+            if reached is not None and reached.value and parse_api_time(str(reached.value)) < day_end:
                 partly.add(key)
         partitions_def = context.asset_graph_view.asset_graph.get(context.key).partitions_def
         true_subset = context.asset_graph_view.get_subset_from_partition_keys(context.key, partitions_def, partly)

@@ -341,3 +341,24 @@ def test_a_day_whose_manifest_was_edited_into_garbage_is_fetched_again_and_the_o
     (kept,) = directory.glob("superseded/unreadable-*")
     assert (kept / "manifest.json").read_text(encoding="utf-8") == "{'query': 'AluraOnline',"
     assert (kept / old_pages).exists()
+
+
+def test_a_day_whose_landing_lock_is_held_fails_alone(pipeline):
+    """Another process holds one day's commit lock past the timeout: that day fails naming the lock, and the
+    other day of the range lands and is recorded (any error of one day, not only an API failure)."""
+    import dataclasses
+
+    from filelock import FileLock
+
+    from twitter_assets.lake import Lake
+
+    first, last = today() - timedelta(days=3), today() - timedelta(days=2)
+    quick = dataclasses.replace(pipeline, lake=Lake(root=pipeline.lake.root, lock_timeout_seconds=0.5))
+    (quick.lake.root_path / ".locks").mkdir(parents=True)
+    with FileLock(str(quick.lake.root_path / ".locks" / f"raw-aluraonline-{first}.lock")):
+        result = quick.backfill(first, last, selection="raw", raise_on_error=False)
+    assert not result.success
+    failure = next(event for event in result.all_events if event.event_type_value == "STEP_FAILURE")
+    message = str(failure.event_specific_data.error)
+    assert "1 of 2 days failed (1 other days landed and are recorded)" in message and "held for 0 s" in message
+    assert pipeline.instance.get_materialized_partitions(AssetKey(["raw", "aluraonline"])) == {last.isoformat()}

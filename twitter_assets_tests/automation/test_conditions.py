@@ -207,10 +207,15 @@ def test_a_day_landed_only_partly_is_fetched_again_after_the_next_retry_tick(pip
     daemon was off at 00:30, or a run of the day was still in flight): the gap filler fetches it once more
     after the next hourly tick. It used to stay partial for good: it was neither missing nor failed."""
     defs = build_definitions(SOURCES, pipeline.x_api, pipeline.lake)
-    complete, partial = window[2], window[3]
-    assert pipeline.backfill(complete, partial, "raw").success
+    complete, partial, tried = window[2], window[3], window[4]
+    assert pipeline.backfill(complete, tried, "raw").success
     pipeline.instance.report_runless_asset_event(
         AssetMaterialization(RAW, partition=partial.isoformat(), metadata={"window_end": f"{partial}T21:00:00Z"})
+    )
+    # fetched to the day's end, but the earlier (partial) landing was kept: done, not fetched every hour
+    reached = {"window_end": f"{tried}T21:00:00Z", "fetched_to": f"{tried + timedelta(days=1)}T00:00:00Z"}
+    pipeline.instance.report_runless_asset_event(
+        AssetMaterialization(RAW, partition=tried.isoformat(), metadata=reached)
     )
     selection = AssetSelection.assets(RAW)
     first = evaluate_automation_conditions(defs, pipeline.instance, selection, evaluation_time=now)
@@ -220,7 +225,7 @@ def test_a_day_landed_only_partly_is_fetched_again_after_the_next_retry_tick(pip
         defs, pipeline.instance, selection, evaluation_time=later, cursor=first.cursor
     )
     assert partial.isoformat() in requested(second)["raw/aluraonline"]
-    assert complete.isoformat() not in requested(second)["raw/aluraonline"]
+    assert not {complete.isoformat(), tried.isoformat()} & set(requested(second)["raw/aluraonline"])
     third = evaluate_automation_conditions(
         defs, pipeline.instance, selection, evaluation_time=later + timedelta(seconds=30), cursor=second.cursor
     )
