@@ -14,6 +14,8 @@ shows a day that was never fillable and no landed day disappears.
 from __future__ import annotations
 
 import os
+import threading
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -70,19 +72,36 @@ def partitions_start(now: datetime | None = None, lake_root: str | None = None) 
     return min(start, landed) if landed is not None else start
 
 
+LIST_TIMEOUT_S = 10.0
+
+
 def _oldest_landed_day(lake_root: str | None) -> date | None:
     """The oldest day the lake ($TWITTER_LAKE_DIR) has a raw landing of; None when it has none or
     cannot be read now (then the clock decides, with a warning: loading must not fail on it)."""
     from twitter_assets.lake import DEFAULT_LAKE_DIR, LAKE_DIR_ENV, Lake
 
     root = lake_root or os.environ.get(LAKE_DIR_ENV, DEFAULT_LAKE_DIR)
-    try:
-        return Lake(root=root).oldest_landed_day()
-    except Exception as exc:  # noqa: BLE001 - an unreachable store: the clock's start, said once
-        import warnings
+    found: list[date | None | BaseException] = []
 
-        warnings.warn(f"partitions start: the lake {root} could not be listed ({type(exc).__name__})", stacklevel=2)
+    def look() -> None:
+        try:
+            found.append(Lake(root=root).oldest_landed_day())
+        except Exception as exc:  # noqa: BLE001 - reported below
+            found.append(exc)
+
+    # An object store that does not answer must not hold up loading the code location (its client
+    # retries for minutes): the listing gets LIST_TIMEOUT_S, in a thread left behind if it hangs.
+    worker = threading.Thread(target=look, name="partitions-start", daemon=True)
+    worker.start()
+    worker.join(LIST_TIMEOUT_S)
+    result = found[0] if found else TimeoutError(f"no answer in {LIST_TIMEOUT_S:.0f} s")
+    if isinstance(result, BaseException):
+        warnings.warn(
+            f"partitions start: the lake {root} could not be listed ({type(result).__name__}): the clock decides",
+            stacklevel=2,
+        )
         return None
+    return result
 
 
 def build_daily_partitions(start: date) -> DailyPartitionsDefinition:

@@ -192,7 +192,7 @@ def on_current_landing(
     for attempt in range(1, attempts + 1):
         try:
             return work(landed)
-        except (OSError, duckdb.IOException):
+        except (OSError, duckdb.Error):  # on S3 a vanished object reaches DuckDB's reader as a plain duckdb.Error
             current = lake.read_manifest(landed.source.name, landed.day)
             replaced = current is not None and current.get("pages_sha256") != landed.manifest.get("pages_sha256")
             if not replaced or attempt == attempts:
