@@ -801,6 +801,7 @@ class RawLanding:
                     manifest_local.write_bytes(_manifest_bytes(manifest))
                     self.lake._publish(manifest_local, self.lake.raw_manifest_path(self.source, self.day))
                     self._remove_unreferenced(previous, set(names.values()))  # under the lock: no landing mid-commit
+                    self._drop_copies_of(directory, sha)
         else:
             for name, local in published.items():
                 self.lake._publish(local, f"{directory}/{name}", immutable=True, keep_local=True)
@@ -811,6 +812,7 @@ class RawLanding:
             self._restore_removed(directory, published, sha)
             if not self.lake.is_local:
                 self._remove_unreferenced(previous, set(names.values()))
+                self._drop_copies_of(directory, sha)
             self._remove_scratch()
             return CommitOutcome(True, manifest, comparison, decided["archived"])
         archived = self._archive_unlanded(manifest, comparison) if comparison.only_new else None
@@ -820,6 +822,18 @@ class RawLanding:
                     self._remove(f"{directory}/{name}")
         self._remove_scratch()
         return CommitOutcome(False, previous, comparison, archived)
+
+    def _drop_copies_of(self, directory: str, sha: str) -> None:
+        """Remove `superseded/` copies of the very landing now current (same pages checksum): a commit killed
+        after archiving the landing it was about to replace leaves such a copy, and the next landing of the
+        same answer makes it redundant."""
+        for path in self.lake.fs.glob(f"{glob.escape(directory)}/superseded/*-{sha[:16]}"):
+            try:
+                copied = json.loads(self.lake.fs.cat_file(f"{path}/manifest.json"))
+            except (FileNotFoundError, ValueError):
+                continue
+            if isinstance(copied, dict) and copied.get("pages_sha256") == sha:
+                self.lake.fs.rm(str(path), recursive=True)
 
     def _compare(self, previous: dict[str, Any] | None, new_ids: pa.Array, sha: str) -> LandingComparison:
         import pyarrow.compute as pc

@@ -382,3 +382,26 @@ def test_cleanup_keeps_the_files_of_the_landing_current_now(tmp_path):
         ours._remove_uncommitted(str(lake.raw_day_dir("aluraonline", DAY)), keep=set())
         ours.abort()
     assert lake.read_raw_day("aluraonline", DAY).manifest["pages_sha256"] == current["pages_sha256"]
+
+
+def test_a_copy_left_by_a_killed_commit_goes_when_its_landing_is_current_again(tmp_path, monkeypatch):
+    """A commit that archived the landing it would replace, then died before its manifest, leaves a copy of the
+    landing still current; the next landing of that same answer removes the now redundant copy."""
+    lake = Lake(root=str(tmp_path))
+    current = lake.write_raw_day("aluraonline", DAY, [tweets_page(range(1, 11))], {})
+    publish = Lake._publish
+
+    def killed_at_the_manifest(self, local, target, **options):
+        if target.endswith("manifest.json"):
+            raise KeyboardInterrupt("killed")
+        publish(self, local, target, **options)
+
+    monkeypatch.setattr(Lake, "_publish", killed_at_the_manifest)
+    with pytest.raises(KeyboardInterrupt), lake.begin_raw_landing("aluraonline", DAY) as other:
+        other.add_page(tweets_page(range(20, 25)), None)
+        other.commit({})
+    monkeypatch.undo()
+    (copy,) = (day_dir(tmp_path) / "superseded").iterdir()
+    assert copy.name.endswith(current["pages_sha256"][:16])
+    lake.write_raw_day("aluraonline", DAY, [tweets_page(range(1, 11))], {})  # the same answer again
+    assert list((day_dir(tmp_path) / "superseded").iterdir()) == []
