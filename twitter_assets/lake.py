@@ -826,11 +826,22 @@ class RawLanding:
     def _drop_copies_of(self, directory: str, sha: str) -> None:
         """Remove `superseded/` copies of the very landing now current (same pages checksum): a commit killed
         after archiving the landing it was about to replace leaves such a copy, and the next landing of the
-        same answer makes it redundant."""
+        same answer makes it redundant.
+
+        On an object store there is no lock: a landing that replaced this one after its commit copies it to
+        `superseded/` first, and that copy must stay. So there only a copy made before this landing began
+        goes (the margin covers whole-second LastModified), and only while this landing is still current."""
         for path in self.lake.fs.glob(f"{glob.escape(directory)}/superseded/*-{sha[:16]}"):
             try:
                 copied = json.loads(self.lake.fs.cat_file(f"{path}/manifest.json"))
-            except (FileNotFoundError, ValueError):
+                if not self.lake.is_local:
+                    made = self.lake.fs.modified(f"{path}/manifest.json")
+                    made = made if made.tzinfo is not None else made.replace(tzinfo=timezone.utc)
+                    if made.timestamp() + _MODIFIED_TIME_MARGIN_S >= self._started:
+                        continue
+                    if (self.lake.read_manifest(self.source, self.day) or {}).get("pages_sha256") != sha:
+                        return
+            except (FileNotFoundError, ValueError, LakeError):
                 continue
             if isinstance(copied, dict) and copied.get("pages_sha256") == sha:
                 self.lake.fs.rm(str(path), recursive=True)

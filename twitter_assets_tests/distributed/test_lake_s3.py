@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -301,3 +302,23 @@ def test_s3_pipeline_backfill_equals_the_same_backfill_on_a_local_lake(s3_env, t
         assert rounded(tables["s3"][table]) == rounded(rows), f"{table} differs between the S3 and the local lake"
     assert not lakes["s3"].fs.exists(lakes["s3"].path("twitter.duckdb"))
     assert lakes["s3"].partition_files("gold.daily_interactions", (first, last))[0].startswith("s3://")
+
+
+def test_s3_a_copy_left_by_a_killed_commit_goes_but_a_later_replacements_copy_stays(lake):
+    """A copy of the current landing made before a landing of the same answer began (a commit killed after
+    archiving) is redundant once that landing commits; a copy made after it began (a concurrent landing that
+    replaced it archives it) is not, and stays."""
+    current = lake.write_raw_day("aluraonline", DAY, PAGES, {})
+    left = lake.archive_raw_day("aluraonline", DAY, manifest=current)  # what a killed commit leaves
+    time.sleep(3.1)  # LastModified is in whole seconds; the landing only trusts copies clearly older than itself
+    lake.write_raw_day("aluraonline", DAY, PAGES, {})  # the same answer again
+    assert not lake.fs.exists(f"{left}/manifest.json")
+
+    landing = lake.begin_raw_landing("aluraonline", DAY)  # began before the copy below was made
+    for page in PAGES:
+        landing.add_page(page, None)
+    made_after = lake.archive_raw_day(
+        "aluraonline", DAY, label=f"20990101T000000Z-{current['pages_sha256'][:16]}", manifest=current
+    )
+    landing.commit({})
+    assert lake.fs.exists(f"{made_after}/manifest.json")
