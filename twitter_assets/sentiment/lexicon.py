@@ -1,4 +1,6 @@
-"""A small Portuguese sentiment lexicon, written by hand for this project (not copied from any resource).
+"""A Portuguese sentiment lexicon (~950 words and emoji), written by hand for this project (not copied from any
+resource, and not read off the labelled tweets: the words come from general knowledge of Brazilian Portuguese and
+its Twitter register, e.g. `lacrou`, `mitou`, `vtnc`, `cringe`, `flopou`, 🐍 for a two-faced person).
 
 Entries are in the normalised form the featuriser produces: lower case, accents stripped, letters
 repeated three or more times collapsed. Polarity is +1/-1 (ordinary) or +2/-2 (strong). The learned model
@@ -13,6 +15,11 @@ adorei adoro adorando adora amei amo amando ama apaixonado apaixonada apaixonant
 perfeito perfeita perfeitos perfeitas maravilhoso maravilhosa maravilhosos maravilhosas incrivel incriveis
 sensacional sensacionais fantastico fantastica espetacular espetaculares lindo linda lindos lindas
 otimo otima otimos otimas genial top topzera show incrivel fenomenal magnifico magnifica
+lindissimo lindissima lindissimos lindissimas belissimo belissima perfeicao impecavel maravilha maravilhas
+maravilhosamente apaixonei encantador encantadora encantada encantado mito mitou mitando lacrou lacrando
+lacradora divou divando diva divas rainha deusa arrasa arrasam brilhando arrepiei arrepiante emocionei
+emocionou emociona sensacionalmente iconico iconica icone idolo idola orgulhosissima maravilhosissimo
+melhorzinho gratidao extraordinario extraordinaria divina divino
 """
 
 _POSITIVE = """
@@ -25,6 +32,23 @@ orgulhoso emocionante emocionada emocionado torcendo torco merece mereceu merece
 excepcional eficiente rapido rapida confiavel satisfeito satisfeita curti curtindo curto
 arrasou arrasando mandou brilhou brilhante talentoso talentosa competente delicia delicioso deliciosa
 sorte esperanca paz amor carinho sonho aprovado aprovada conquista conquistei consegui recomendadissimo
+belo bela belos belas lindinho lindinha lindinhos fofinho fofinha fofura fofuras amorzinho amores
+apaixonadinha paixao gatinho gatinha charmoso charmosa elegante simpatico simpatica gentil educado educada
+carismatico carismatica fofissimo fofissima hilario hilaria hilarios engracadissimo engracadissima
+divertidissimo divertidissima rindo risada risadas gargalhada gargalhadas gargalhando contente contentes
+animado animada animados empolgado empolgada empolgante empolgantes ansiosa ansioso merecido merecida
+merecidos merecidissimo justo justa justica campeao campea campeoes vencedor vencedora vencedores vence vencer
+venca ganha ganhar ganhe torcida favorito favorita favoritos preferido preferida caprichou capricho caprichado
+caprichada saboroso saborosa saborosos apetitoso apetitosa suculento acertou acertaram acerto certeira
+aplausos aplaudir palmas bravo viva uhul eba oba yay uau grato grata agradecer agradecimento inspirador
+inspiradora inspiracao exemplo respeito admiro admiracao admiravel brabo braba brabissimo foda fodastico
+sucessos hit classico relaxante tranquilidade alivio aliviado aliviada amavel amada amado amados adorada
+adorado adoravel fofas simpatia carisma talento talentos genio genial criativo criativa criatividade original
+incrivelmente bonzinho boazinha bonitinho bonitinha lindao lindona gostosinho felicidade sorrindo sorriso
+sorrisos sorrir abraco abracos beijo beijos beijinho carinhoso carinhosa vitoriosa vitorioso aprovo aprovei
+apoio apoiado parceria parceiro maneiro maneira irado sinistro brilhantes espetaculo obra prima arte artista
+sabor saborear cheiroso elogio elogios elogiar celebrar comemorar comemoracao festa alegrou animou melhorou
+evoluiu evolucao superou superacao
 """
 
 _NEGATIVE_STRONG = """
@@ -32,6 +56,12 @@ pessimo pessima pessimos pessimas horrivel horriveis odeio odiei odiando odio no
 lixo ridiculo ridicula ridiculos vergonha vergonhoso vergonhosa absurdo absurda terrivel terriveis
 detesto detestei merda porcaria golpe fraude enganado enganada lamentavel decepcao decepcionado
 decepcionada decepcionante desrespeito palhacada
+horroroso horrorosa horrorosos horror medonho medonha asqueroso asquerosa repugnante podre desgraca desgracado
+desgracada maldito maldita odiosa odioso detestavel insuportaveis vexame humilhante humilhacao patetico
+patetica pateticos marmelada roubalheira roubado roubada roubaram bosta bostas vtnc tnc fdp escroto escrota
+canalha babaca babacas imbecil imbecis estupido estupida otario otaria cretino cretina verme lixos ridiculas
+racista racismo machista machistas machismo homofobico homofobia misogino misoginia preconceituoso
+preconceituosa preconceito revoltante inaceitavel abominavel
 """
 
 _NEGATIVE = """
@@ -43,6 +73,24 @@ confuso confusa medo preocupado preocupada cansado cansada cansativo cansativa t
 injusto injusta morte morreu morrer mentira mentiroso falso falsa feio feia feios errado errada
 sofrendo sofrer dor chorar chorando chorei fracasso perdeu perdi perder vergonhoso desisti
 desistir insuportavel inutil abandonou preguica burro burra idiota saco affs aff afff pqp vsf
+chatice chatisse tedioso tediosa entediante entediada entediado sonolento mediocre mediocres ruinzinho
+fraquissimo fraquissima feiura feiosa eca credo argh ugh afe affe puts putz droga porcaria falsidade hipocrita
+hipocritas hipocrisia manipulador manipuladora manipulacao arrogante arrogancia prepotente metido metida
+revoltado revoltada revolta indignado indignada indignacao injustica injustos injustas roubo armacao
+vergonhosos palhaco palhacos palhaca circo decepcionei decepcionou decepcionaram desapontado desapontada
+frustrado frustrada frustrante frustracao deprimente depressao deprimido deprimida lamento pena coitado
+coitada coitadinha assustador assustadora pavor panico desespero desesperado desesperada aflicao aflito aflita
+agonia angustia angustiante sofrimento sofri sofreu doente doenca matar mata assassino assassina violencia
+crime criminoso corrupto corrupcao ladrao ladroes eliminado eliminada eliminacao derrota perdedor perdedora
+fracassou errou erraram cancelado cancelada boicote cansei desisto enjoei enjoado enjoada forcado forcada
+forcacao forcando exagero exagerado exagerada mimimi chorona chorao cringe mico micou flopou flop flopada
+zoado zuado bagunca confusao caos piorou piora mau maus maldade malvado malvada cruel crueldade egoista
+egoismo inveja invejoso invejosa recalque recalcada recalcado barraco briga brigando grosseria grosso grossa
+grosseiro grosseira desnecessario desnecessaria estranho esquisito esquisita nojentos tortura castigo
+sacanagem covarde covardia traicao traidor traidora traiu vacilo vacilou mancada chateia chateou aborrecido
+aborrecida irritou irrita irritando estressado estressada estresse odiar detestar reclama reclamou feias
+tristinho tristinha magoado magoada magoa machucou sofrida sofrido lastimavel vergonhosa desrespeitoso
+desrespeitosa fake falsiane cobra cobras
 """
 
 # Words that flip the polarity of the next few words (accent-stripped: "nao").
@@ -62,9 +110,15 @@ CONTRAST = frozenset("mas porem contudo entretanto todavia".split())
 LAUGHTER_TOKEN = "kk"
 
 _EMOJI_POSITIVE_STRONG = "😍 🥰 😘 ❤ 💖 💗 💕 💞 💓 💘 💜 💙 💚 💛 🧡 🤩 🥳 👏 🙌 🏆"
-_EMOJI_POSITIVE = "😀 😃 😄 😁 😆 😊 🙂 😉 😋 😎 🤗 👍 👌 💪 ✨ 🎉 🎊 🌟 ⭐ 🔥 ✅ 🙏 😂 🤣 😅 😹 💯 ♥ ☺ 😌 🤓"
+_EMOJI_POSITIVE = (
+    "😀 😃 😄 😁 😆 😊 🙂 😉 😋 😎 🤗 👍 👌 💪 ✨ 🎉 🎊 🌟 ⭐ 🔥 ✅ 🙏 😂 🤣 😅 😹 💯 ♥ ☺ "
+    "😌 🤓 😻 😽 💝 😇 🤤 👑 💃 🕺 🤘 🥂 🍾 💐 🌹 🌷 🌸 🎶 😺 😸 🤙 ✌ 👊 🆒 🤍 🖤 💟 ❣ 💋"
+)
 _EMOJI_NEGATIVE_STRONG = "😡 🤬 😠 👎 💩 🤮 🤢 😤 😭"
-_EMOJI_NEGATIVE = "😞 😔 😟 😕 🙁 ☹ 😣 😖 😫 😩 😢 😥 😰 😨 😱 😒 🙄 💔 😑 😐 😬 🤦 😪 ❌ 🖕"
+_EMOJI_NEGATIVE = (
+    "😞 😔 😟 😕 🙁 ☹ 😣 😖 😫 😩 😢 😥 😰 😨 😱 😒 🙄 💔 😑 😐 😬 "
+    "🤦 😪 ❌ 🖕 🤡 🐍 🗑 😿 😓 🤒 😷 🤕 ☠ 😾 👿 😈 💢 🤧 😶 🥀 🚫 ⛔"
+)
 
 
 def _words(block: str) -> list[str]:
