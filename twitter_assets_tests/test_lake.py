@@ -405,3 +405,26 @@ def test_a_copy_left_by_a_killed_commit_goes_when_its_landing_is_current_again(t
     assert copy.name.endswith(current["pages_sha256"][:16])
     lake.write_raw_day("aluraonline", DAY, [tweets_page(range(1, 11))], {})  # the same answer again
     assert list((day_dir(tmp_path) / "superseded").iterdir()) == []
+
+
+def test_distinct_ids_compare_as_int64_and_fall_back_to_strings_for_other_shapes():
+    """X API ids are kept as int64 (8 bytes an id); an id of another shape switches the set to strings, so that
+    `0123` and `123`, or an id beyond int64, never compare equal to another."""
+    import pyarrow as pa
+
+    from twitter_assets.lake import DistinctIds
+
+    def ids(*batches):
+        out = DistinctIds()
+        for batch in batches:
+            out.add(pa.chunked_array([pa.array(batch, type=pa.string())]))
+        return out
+
+    landed = ids(["1860000000000000001", "1860000000000000002", None], ["1860000000000000002", "5"])
+    assert landed.values().dtype.kind == "i" and len(landed) == 3  # nulls ignored, repeats counted once
+    fetched = ids(["1860000000000000002", "7"])
+    assert (landed.count_not_in(fetched), fetched.count_not_in(landed)) == (2, 1)
+    odd = ids(["123", "9223372036854775807"], ["0123", "99999999999999999999", "abc", "123"])
+    assert not isinstance(odd.values(), type(landed.values())) and len(odd) == 5
+    assert (odd.count_not_in(ids(["123"])), ids(["123", "456"]).count_not_in(odd)) == (4, 1)
+    assert ids().count_not_in(landed) == 0 and landed.count_not_in(ids()) == 3
