@@ -1009,8 +1009,13 @@ class DistinctIds:
         import pyarrow as pa
 
         if self._distinct is None:
-            if self._strings is None:
-                self._distinct = np.unique(self._int_values())
+            if self._strings is None:  # sort in place and mask: np.unique's own path peaks at ~8x the ids' size
+                ids = self._int_values()
+                ids.sort()
+                first = np.ones(len(ids), dtype=bool)
+                np.not_equal(ids[1:], ids[:-1], out=first[1:])
+                self._distinct = ids[first]
+                self._ints = [self._distinct]
             else:
                 self._distinct = pa.chunked_array(self._strings, type=pa.string()).unique()
         return self._distinct
@@ -1027,8 +1032,11 @@ class DistinctIds:
         mine, theirs = self.values(), other.values()
         if not len(mine):
             return 0
-        if isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray):
-            return int(np.count_nonzero(~np.isin(mine, theirs, assume_unique=True)))
+        if isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray):  # both sorted and distinct
+            if not len(theirs):
+                return len(mine)
+            at = np.minimum(np.searchsorted(theirs, mine), len(theirs) - 1)
+            return int(np.count_nonzero(theirs[at] != mine))
         mine, theirs = (pa.array(v).cast(pa.string()) if isinstance(v, np.ndarray) else v for v in (mine, theirs))
         return len(mine) - int(pc.sum(pc.is_in(mine, value_set=theirs)).as_py() or 0)
 
