@@ -1178,6 +1178,11 @@ class _PinnedObjects(fsspec.AbstractFileSystem):
 
     protocol = ("s3", "s3a")
     WHOLE_BYTES = 16 << 20
+    # fsspec keeps every instance built with the same arguments in a class-wide dict and hands it out
+    # again: a later connection over an unchanged listing then read objects through an earlier one's pins
+    # (an object removed since still read from memory), and each distinct listing's instance, with the
+    # bytes it had pinned, stayed for the life of the process. One instance per connection, never shared.
+    cachable = False
 
     def __init__(self, store: fsspec.AbstractFileSystem, listed: dict[str, dict[str, Any]] | None = None):
         super().__init__(skip_instance_cache=True)

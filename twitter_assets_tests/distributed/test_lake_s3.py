@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -199,6 +200,40 @@ def test_s3_a_versioned_bucket_keeps_every_replaced_manifest(s3_env):
     assert lake.read_manifest("aluraonline", DAY)["query"] == "second"
 
 
+def test_s3_silver_reads_the_new_landing_when_a_re_landing_removed_the_objects_it_was_reading(lake):
+    """On S3 a vanished object reaches DuckDB's reader as a duckdb.Error, not an OSError: silver's retry
+    (`on_current_landing`) must see it, read the new manifest and go on; with no new landing it re-raises."""
+    from dagster import build_asset_context
+
+    from twitter_assets.assets.silver import LandedDay, on_current_landing
+
+    source = Source(name="aluraonline", query="AluraOnline")
+    first = lake.write_raw_day("aluraonline", DAY, PAGES, {})
+    landed = LandedDay(source, DAY, first, *lake.raw_rows("aluraonline", DAY, first))
+    both = [{"data": [TWEET, {**TWEET, "id": "2"}], "includes": {"users": [USER]}, "meta": {"result_count": 2}}]
+    read: list[str] = []
+    re_land = [both]
+
+    def tweet_ids(current: LandedDay) -> list[str]:
+        if re_land:  # a raw run re-lands the day after silver read the manifest, before it reads the rows
+            lake.write_raw_day("aluraonline", DAY, re_land.pop(), {})
+        read.append(current.tweets_rows)
+        with lake.connect() as db:
+            return sorted(row[0] for row in db.execute(f"SELECT tweet_id FROM '{current.tweets_rows}'").fetchall())
+
+    context = build_asset_context()
+    assert on_current_landing(context, lake, landed, tweet_ids) == ["1", "2"]
+    assert len(read) == 2 and read[0] != read[1] and not lake.fs.exists(read[0])
+
+    current = lake.read_manifest("aluraonline", DAY)
+    landed = LandedDay(source, DAY, current, *lake.raw_rows("aluraonline", DAY, current))
+    lake.fs.rm(landed.tweets_rows)  # gone, and no new landing: a real error, not retried
+    read.clear()
+    with pytest.raises((OSError, duckdb.Error)):
+        on_current_landing(context, lake, landed, tweet_ids)
+    assert len(read) == 1
+
+
 # ---- partition objects ------------------------------------------------------------------------------
 def gold_row(source: str, n: int) -> pa.Table:
     return pa.table({"source": [source] * n, "day": pa.array([DAY] * n, pa.date32()), "n_tweets": list(range(n))})
@@ -251,6 +286,23 @@ def test_s3_replace_is_atomic_and_a_reader_during_replaces_sees_old_or_new(lake)
     assert not errors, errors[0]
     assert seen <= {(1000, sum(range(1000))), (3000, sum(range(3000)))} and seen, seen
     assert keys_under(lake, "gold") == {"part.parquet"}  # no temporary object was ever left
+
+
+def test_s3_each_connection_reads_through_its_own_pins(lake):
+    """fsspec hands out one cached instance per distinct constructor arguments: two connections over the same
+    listing shared the first one's pins, so an object removed after the first read was still served from
+    memory, and every listing's reader (with the bytes it pinned) stayed for the life of the process."""
+    from twitter_assets.lake import _PinnedObjects
+
+    manifest = lake.write_raw_day("aluraonline", DAY, PAGES, {})
+    tweets, _ = lake.raw_rows("aluraonline", DAY, manifest)
+    with lake.connect() as db:
+        assert db.execute(f"SELECT tweet_id FROM '{tweets}'").fetchall() == [("1",)]
+    lake.fs.rm(tweets)
+    with lake.connect() as db, pytest.raises(duckdb.IOException, match="No files found"):
+        db.execute(f"SELECT tweet_id FROM '{tweets}'").fetchall()
+    assert lake._reader_filesystem({}) is not lake._reader_filesystem({})
+    assert not _PinnedObjects._cache
 
 
 def test_s3_lake_has_no_catalog_database(lake):
