@@ -231,16 +231,21 @@ class Lake(ConfigurableResource):
     def write_raw_day(
         self, source: str, day: date, pages: list[dict[str, Any]], manifest: dict[str, Any]
     ) -> dict[str, Any]:
-        """Land a whole day at once (small days, tools and tests); returns the committed manifest."""
+        """Land a whole day at once (small days, tools and tests) through the same commit as a fetch; returns
+        the committed manifest. `manifest["pagination_tokens"]`, if given, is the token each page was fetched
+        with, one per page."""
+        tokens = manifest.get("pagination_tokens")
+        if tokens is None:
+            tokens = [None] * len(pages)
+        if len(tokens) != len(pages):
+            raise ValueError(
+                f"{source} {day}: {len(pages)} pages but {len(tokens)} pagination_tokens: "
+                "give one token per page (None for the first)"
+            )
         with self.begin_raw_landing(source, day) as landing:
-            tokens = manifest.get("pagination_tokens") or [None] * len(pages)
-            for page, token in zip(pages, tokens, strict=False):
+            for page, token in zip(pages, tokens, strict=True):
                 landing.add_page(page, token)
-            committed = landing.commit({k: v for k, v in manifest.items() if k != "pagination_tokens"}).manifest
-        if "pagination_tokens" in manifest and manifest["pagination_tokens"] != committed["pagination_tokens"]:
-            committed["pagination_tokens"] = manifest["pagination_tokens"]
-            self.fs.pipe(self.raw_manifest_path(source, day), _manifest_bytes(committed))
-        return committed
+            return landing.commit({k: v for k, v in manifest.items() if k != "pagination_tokens"}).manifest
 
     def read_manifest(self, source: str, day: date) -> dict[str, Any] | None:
         path = self.raw_manifest_path(source, day)

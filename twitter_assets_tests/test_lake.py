@@ -46,6 +46,17 @@ def test_raw_landing_round_trip_is_verbatim_with_compact_rows(tmp_path):
     assert not list(day_dir(tmp_path).glob("*.tmp")) and not scratch_files(tmp_path)
 
 
+def test_a_whole_day_lands_with_its_tokens_or_not_at_all(tmp_path):
+    """`write_raw_day` records the token each page was fetched with in the one commit; a token list that does
+    not match the pages is refused before anything lands (it used to drop the extra pages silently)."""
+    lake = Lake(root=str(tmp_path))
+    manifest = lake.write_raw_day("aluraonline", DAY, PAGES, {"pagination_tokens": [None, "t1"]})
+    assert manifest["pagination_tokens"] == [None, "t1"] == lake.read_manifest("aluraonline", DAY)["pagination_tokens"]
+    with pytest.raises(ValueError, match="2 pages but 1 pagination_tokens"):
+        lake.write_raw_day("aluraonline", DAY, PAGES, {"pagination_tokens": [None], "query": "other"})
+    assert lake.read_manifest("aluraonline", DAY) == manifest and not scratch_files(tmp_path)
+
+
 def test_nothing_landed_reads_as_none(tmp_path):
     assert Lake(root=str(tmp_path)).read_raw_day("aluraonline", DAY) is None
 
