@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timezone
@@ -364,15 +364,17 @@ class Lake(ConfigurableResource):
         self.fs.pipe(f"{target}/manifest.json", _manifest_bytes(manifest))
         return target
 
-    def archive_unreadable_day(self, source: str, day: date) -> str:
+    def archive_unreadable_day(self, source: str, day: date, exclude: Iterable[str] = ()) -> str:
         """Copy a day whose manifest cannot be read (and its pages) to `superseded/unreadable-<time>/`,
-        before a new landing replaces it: the pages are the record, whatever happened to the manifest."""
+        before a new landing replaces it: the pages are the record, whatever happened to the manifest.
+        `exclude`: names of the replacing landing's own objects (on S3 they are in place before its commit)."""
+        exclude = set(exclude)
         directory = self.raw_day_dir(source, day)
         target = f"{directory}/superseded/unreadable-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
         self.fs.makedirs(target, exist_ok=True)
         for path in self.fs.glob(f"{glob.escape(directory)}/*"):
             name = str(path).rsplit("/", 1)[-1]
-            if name == "manifest.json" or name.endswith(".ndjson"):
+            if (name == "manifest.json" or name.endswith(".ndjson")) and name not in exclude:
                 self.fs.copy(str(path), f"{target}/{name}")
         get_dagster_logger().warning(f"{source} {day}: the unreadable landing was copied to {target}")
         return target
@@ -618,7 +620,12 @@ class Lake(ConfigurableResource):
             self.fs.put_file(str(local), target)
 
     def _commit_manifest(
-        self, path: str, data: bytes, settle: Callable[[dict[str, Any] | None], bool], attempts: int = 20
+        self,
+        path: str,
+        data: bytes,
+        settle: Callable[[dict[str, Any] | None], bool],
+        attempts: int = 20,
+        own_objects: Iterable[str] = (),
     ) -> tuple[dict[str, Any] | None, bool]:
         """Object store: write a day's manifest only over the version it read (`If-Match` its ETag,
         `If-None-Match: *` when there was none); a concurrent commit in between makes it read again.
@@ -639,7 +646,7 @@ class Lake(ConfigurableResource):
                     previous = None
                 if not isinstance(previous, dict):
                     source, day = _raw_day_of(path)
-                    self.archive_unreadable_day(source, day)
+                    self.archive_unreadable_day(source, day, exclude=own_objects)
                     previous = None
             try:
                 take_new = settle(previous)
@@ -814,7 +821,9 @@ class RawLanding:
             for name, local in published.items():
                 self.lake._publish(local, f"{directory}/{name}", immutable=True, keep_local=True)
             manifest_path = self.lake.raw_manifest_path(self.source, self.day)
-            previous, committed = self.lake._commit_manifest(manifest_path, _manifest_bytes(manifest), settle)
+            previous, committed = self.lake._commit_manifest(
+                manifest_path, _manifest_bytes(manifest), settle, own_objects=published
+            )
         comparison = decided["comparison"]
         if committed:
             self._restore_removed(directory, published, sha)

@@ -200,6 +200,25 @@ def test_s3_a_versioned_bucket_keeps_every_replaced_manifest(s3_env):
     assert lake.read_manifest("aluraonline", DAY)["query"] == "second"
 
 
+def test_s3_a_manifest_edited_into_garbage_is_kept_aside_and_the_next_landing_replaces_it(lake):
+    """The object-store twin of the local test in test_pipeline.py: the conditional commit reads garbage,
+    copies the manifest and pages to superseded/unreadable-<time>/, and lands the new answer."""
+    old = lake.write_raw_day("aluraonline", DAY, PAGES, {"query": "AluraOnline"})
+    garbage = b"{'query': 'AluraOnline',"
+    lake.fs.pipe_file(lake.raw_manifest_path("aluraonline", DAY), garbage)
+    with pytest.raises(LakeError, match="re-materialize the raw partition 2026-11-20"):
+        lake.read_manifest("aluraonline", DAY)
+    new_pages = [{"data": [{**TWEET, "id": "2"}], "includes": {"users": [USER]}, "meta": {"result_count": 1}}]
+    lake.write_raw_day("aluraonline", DAY, new_pages, {})
+    assert lake.read_raw_day("aluraonline", DAY).pages == new_pages
+    kept = [path for path in lake.fs.find(lake.raw_day_dir("aluraonline", DAY)) if "/superseded/unreadable-" in path]
+    assert {path.rsplit("/", 1)[1] for path in kept} == {"manifest.json", old["pages_file"]}
+    (manifest_copy,) = [path for path in kept if path.endswith("/manifest.json")]
+    assert lake.fs.cat_file(manifest_copy) == garbage
+    (pages_copy,) = [path for path in kept if path.endswith(old["pages_file"])]
+    assert [json.loads(line) for line in lake.fs.cat_file(pages_copy).decode().splitlines()] == PAGES
+
+
 def test_s3_silver_reads_the_new_landing_when_a_re_landing_removed_the_objects_it_was_reading(lake):
     """On S3 a vanished object reaches DuckDB's reader as a duckdb.Error, not an OSError: silver's retry
     (`on_current_landing`) must see it, read the new manifest and go on; with no new landing it re-raises."""
