@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import fsspec  # light; the object-store reader below subclasses its filesystem
 from dagster import ConfigurableResource, get_dagster_logger
 from filelock import FileLock, Timeout
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, field_validator
 
 from twitter_assets.rows import RowColumns
 
@@ -171,6 +171,20 @@ class Lake(ConfigurableResource):
 
     _fs: Any = PrivateAttr(default=None)
     _fs_pid: int = PrivateAttr(default=0)
+
+    @field_validator("root")
+    @classmethod
+    def _root_duckdb_can_open(cls, root: str) -> str:
+        """DuckDB reads `?` in a database path as the start of URL parameters (`/data/a?b/twitter.duckdb` is
+        opened as `/data/a`): refuse it where it is set, not at the first write of the catalog."""
+        if "?" in root:
+            raise ValueError(
+                f"the lake root {root!r} contains '?', which DuckDB cannot open in a path: "
+                f"set {LAKE_DIR_ENV} (or the lake resource's root) to a location without it"
+            )
+        if "\x00" in root:
+            raise ValueError(f"the lake root {root!r} contains a NUL byte: set {LAKE_DIR_ENV} to a real directory")
+        return root
 
     # ---- where things are ------------------------------------------------------------------------
     @property

@@ -360,6 +360,22 @@ def test_a_lake_root_with_glob_characters_keeps_its_tables(tmp_path):
         assert db.execute("SELECT count(*) FROM silver.source_days").fetchone() == (1,)
 
 
+def test_a_lake_root_duckdb_cannot_open_is_refused_where_it_is_set(tmp_path):
+    """DuckDB opens `<root>/twitter.duckdb` with a `?` in the root as another path: the first catalog write
+    failed with "Cannot open file .../q.wal?lake/twitter.duckdb". Now the setting is named, and nothing is written."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"contains '\?'.*set TWITTER_LAKE_DIR"):
+        Lake(root=str(tmp_path / "q?lake"))
+    assert not (tmp_path / "q?lake").exists()
+    env = {**os.environ, "TWITTER_LAKE_DIR": str(tmp_path / "q?lake")}
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import twitter_assets.definitions as d; d.defs.get_repository_def()"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert loaded.returncode != 0 and "set TWITTER_LAKE_DIR" in loaded.stderr
+
+
 @pytest.mark.parametrize("lost", ["pages", "pages and rows"])
 def test_a_torn_landing_is_replaced_and_what_is_left_of_it_kept(tmp_path, lost):
     """A landing whose pages (or pages and rows) are gone cannot be compared: it was kept against a smaller
