@@ -7,7 +7,15 @@ setup(
     packages=find_packages(exclude=["twitter_assets_tests*"]),
     package_data={
         "twitter_assets": ["sources.yaml"],
-        "twitter_assets.sentiment": ["model/weights.npz", "model/model.json", "model/accurate.npz", "model/accurate.json", "README.md"],
+        "twitter_assets.sentiment": [
+            "model/weights.npz",
+            "model/model.json",
+            "model/accurate.npz",
+            "model/accurate.json",
+            "model/accurate_fast/weights.npz",  # the fast model the accurate mode votes with (pinned)
+            "model/accurate_fast/model.json",
+            "README.md",
+        ],
     },
     python_requires=">=3.10,<3.14",
     install_requires=[

@@ -7,7 +7,8 @@ Per text::
     embedding = E5-small with fine-tuned low-rank updates, "query: " prefix, mean-pooled, unit length (:mod:`.e5`)
                 (the updates and the head: the average of fine-tuning runs with different seeds, a weight soup)
     p_e5      = softmax(head_scale * embedding @ W.T + b)
-    p         = (p_e5 + p_fast) / 2          (p_fast: the fast mode's probabilities for the same text)
+    p         = (p_e5 + p_fast) / 2          (p_fast: the probabilities of the fast model the vote was built
+                                              with, pinned in ``model/accurate_fast/``, for the same text)
 
 The updates (``A``/``B`` factors for the six linear maps of each of the 12 layers: rank 8 per run, the runs'
 factors stacked) and the head ship in ``model/accurate.npz`` (~5 MB) with ``model/accurate.json`` (model version,
@@ -32,6 +33,10 @@ from twitter_assets.sentiment.model import MODEL_DIR, Scorer
 
 ADAPTER_FILE = "accurate.npz"
 ADAPTER_META_FILE = "accurate.json"
+# The fast model the vote was built with (its weights.npz + model.json). Pinned, not the shipped fast model: the
+# equal vote assumes members about as confident as when it was chosen, and a retrained fast model need not be
+# (hashlr-pt-4, trained without likely label errors, is far surer of itself than hashlr-pt-3).
+VOTING_FAST_DIR = "accurate_fast"
 INSTALL_HINT = "pip install -e '.[accurate]'"
 FAST_WEIGHT = 0.5  # the fast model's share of the averaged probabilities (fixed, not tuned: an equal vote)
 
@@ -69,8 +74,8 @@ class AccurateScorer(Scorer):
     """The fine-tuned E5 classifier with the fast :class:`Scorer`'s ``score``/``classify``/``probabilities``."""
 
     def __init__(self, directory: Path | str = MODEL_DIR, e5: E5Weights | None = None, chunk_size: int = 2_000) -> None:
-        super().__init__(directory, chunk_size=chunk_size)
         directory = Path(directory)
+        super().__init__(directory / VOTING_FAST_DIR, chunk_size=chunk_size)
         self.adapter_meta: dict[str, Any] = json.loads((directory / ADAPTER_META_FILE).read_text(encoding="utf-8"))
         with np.load(directory / ADAPTER_FILE) as data:
             params = {name: data[name] for name in data.files}
@@ -87,8 +92,9 @@ class AccurateScorer(Scorer):
         if self.adapter_meta.get("base_model_version") != fast_version:
             raise ValueError(
                 f"{directory / ADAPTER_META_FILE} ({self.model_version}) votes with the fast model "
-                f"{self.adapter_meta.get('base_model_version')}, but {directory / 'model.json'} is {fast_version}: run "
-                "python -m twitter_assets.sentiment.train DATA --accurate --rebase (or retrain with --accurate)"
+                f"{self.adapter_meta.get('base_model_version')}, but {directory / VOTING_FAST_DIR / 'model.json'} is "
+                f"{fast_version}: run python -m twitter_assets.sentiment.train DATA --accurate --rebase "
+                "(or retrain with --accurate)"
             )
         settings = self.adapter_meta["settings"]
         self.layers = self.e5.merged_layers(params, settings["alpha"] / settings["rank"])

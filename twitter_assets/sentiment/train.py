@@ -32,7 +32,7 @@ from twitter_assets.sentiment.features import (
 )
 from twitter_assets.sentiment.model import LABELS, MODEL_DIR, Weights
 
-MODEL_VERSION = "hashlr-pt-3"
+MODEL_VERSION = "hashlr-pt-4"
 # The rule block scaled x8: the L2 penalty then weighs its 8 features less against ~10^5 n-gram weights.
 # Chosen by CV on train (hashlr-pt-3, with the extended lexicon; see the package README), never on val.
 DEFAULT_CONFIG = FeatureConfig(dense_weight=8.0)
@@ -42,6 +42,9 @@ NB_ALPHA = 1.0
 CV_REPEATS = 2
 USE_IDF = True
 SEED = 0
+# Share of the likely label errors (confident learning, out-of-fold on train) dropped before the final fit:
+# all of them (hashlr-pt-4; "all" against "the worse half", chosen by paired CV on train, see the package README).
+CLEANING_SHARE = 1.0
 
 
 def load_split(folder: Path | str, split: str) -> tuple[list[str], np.ndarray]:
@@ -93,6 +96,45 @@ def fit(texts: list[str], labels: np.ndarray, config: FeatureConfig, c: float, u
     return Weights.from_training(config, coef, intercept, idf, norm_sq)
 
 
+def likely_label_errors(
+    texts: list[str], labels: np.ndarray, config: FeatureConfig, c: float, use_idf: bool = USE_IDF
+) -> np.ndarray:
+    """Training tweets whose given label is probably wrong, by confident learning (Northcutt, Jiang & Chuang
+    2021, the confident joint): out-of-fold probabilities from 5 fits of this same model; a tweet is counted
+    as class j when P(j) reaches the mean P(j) of the tweets labelled j, and flagged when that j (the most
+    probable such class) is not its label. Of the flagged, the `CLEANING_SHARE` with the lowest probability of
+    their own label are returned (a boolean mask): hand-labelled tweets carry label noise, and a linear model
+    over 10^5 n-grams fits it."""
+    from sklearn.model_selection import StratifiedKFold
+
+    arr = np.array(texts, dtype=object)
+    oof = np.zeros((len(labels), len(LABELS)))
+    for fit_rows, held in StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED).split(arr, labels):
+        weights = fit(list(arr[fit_rows]), labels[fit_rows], config, c, use_idf)
+        oof[held] = scorer_of(weights).probabilities(list(arr[held]))
+    thresholds = np.array([oof[labels == k, k].mean() for k in range(len(LABELS))])
+    confident = oof >= thresholds
+    counted_as = np.where(confident, oof, -1.0).argmax(axis=1)
+    flagged = np.flatnonzero(confident.any(axis=1) & (counted_as != labels))
+    own = oof[flagged, labels[flagged]]
+    dropped = flagged[np.argsort(own, kind="stable")[: int(len(flagged) * CLEANING_SHARE)]]
+    mask = np.zeros(len(labels), dtype=bool)
+    mask[dropped] = True
+    return mask
+
+
+def fit_cleaned(
+    texts: list[str], labels: np.ndarray, config: FeatureConfig, c: float, use_idf: bool = USE_IDF
+) -> tuple[Weights, int]:
+    """The shipped training: drop the likely label errors (:func:`likely_label_errors`), fit on the rest.
+    Returns the weights and how many tweets were dropped."""
+    if not CLEANING_SHARE:
+        return fit(texts, labels, config, c, use_idf), 0
+    drop = likely_label_errors(texts, labels, config, c, use_idf)
+    kept = [text for text, d in zip(texts, drop, strict=True) if not d]
+    return fit(kept, labels[~drop], config, c, use_idf), int(drop.sum())
+
+
 def scorer_of(weights: Weights):
     """A :class:`Scorer` over in-memory weights (the inference code path, nothing written)."""
     from twitter_assets.sentiment.model import Scorer
@@ -123,7 +165,7 @@ def cross_validate(
     scores = []
     arr = np.array(texts, dtype=object)
     for tr, te in folds.split(arr, labels):
-        w = fit(list(arr[tr]), labels[tr], config, c, use_idf)
+        w, _ = fit_cleaned(list(arr[tr]), labels[tr], config, c, use_idf)
         scores.append(macro_f1(labels[te], predict(w, list(arr[te]))))
     return float(np.mean(scores)), float(np.std(scores))
 
@@ -155,7 +197,7 @@ def val_figures(truth: np.ndarray, pred: np.ndarray) -> dict:
     }
 
 
-ACCURATE_VERSION = "e5lora-pt-3"  # the e5lora-pt-2 adapter, voting with hashlr-pt-3 (--rebase)
+ACCURATE_VERSION = "e5lora-pt-3"  # the e5lora-pt-2 adapter, voting with hashlr-pt-3 (pinned in model/accurate_fast/)
 SOUP_SEEDS = (0, 1)  # one fine-tuning run per seed, averaged into one network (finetune.uniform_soup)
 HOLDOUT_SHARE = 0.2  # --holdout: the share of train held out to choose the fine-tuning settings (never val)
 
@@ -213,7 +255,7 @@ def train_accurate(
         split = StratifiedShuffleSplit(n_splits=1, test_size=HOLDOUT_SHARE, random_state=SEED)
         fit_rows, held_rows = next(split.split(np.zeros(len(labels)), labels))
         held_truth = labels[held_rows]
-        fast = fit([texts[i] for i in fit_rows], labels[fit_rows], DEFAULT_CONFIG, DEFAULT_C)
+        fast, _ = fit_cleaned([texts[i] for i in fit_rows], labels[fit_rows], DEFAULT_CONFIG, DEFAULT_C)
         fast_p = accurate.softmax(scorer_of(fast).logits([texts[i] for i in held_rows])[0])
 
         def report(what: str, params: dict) -> None:
@@ -239,6 +281,7 @@ def train_accurate(
         return 0
     params = uniform_soup(finetune_runs(e5, token_ids, labels, config, seeds))
     print(f"accurate mode: fine-tuned on {len(texts)} tweets, {len(seeds)} seeds, in {time.perf_counter() - t0:.0f}s")
+    pin_voting_fast_model(out)
     meta = _accurate_meta(base_meta, config, e5, seeds)
     accurate.save_adapter(out, params, meta)
     if not no_eval and (data / "val_text.txt").exists():
@@ -251,9 +294,22 @@ def train_accurate(
     return 0
 
 
+def pin_voting_fast_model(out: Path) -> None:
+    """Copy the fast model now in ``out`` (weights.npz + model.json) to where the accurate mode's vote reads it."""
+    import shutil
+
+    from twitter_assets.sentiment import accurate
+
+    pinned = out / accurate.VOTING_FAST_DIR
+    pinned.mkdir(exist_ok=True)
+    for name in ("weights.npz", "model.json"):
+        shutil.copyfile(out / name, pinned / name)
+
+
 def rebase_accurate(data: Path, out: Path, no_eval: bool = False) -> int:
-    """After the fast model changed: the shipped adapter (fine-tuned E5, unchanged) votes with the new fast model.
-    The vote's output changes, so it gets a new model version (``ACCURATE_VERSION``) and, once, new val figures."""
+    """The shipped adapter (fine-tuned E5, unchanged) votes with the fast model now in ``out`` (copied to
+    ``accurate_fast/``). The vote's output changes, so it gets a new model version (``ACCURATE_VERSION``) and,
+    once, new val figures. Check the new fast model's calibration first: the equal vote was chosen with hashlr-pt-3."""
     from twitter_assets.sentiment import accurate
 
     base_meta = json.loads((out / "model.json").read_text(encoding="utf-8"))
@@ -266,6 +322,7 @@ def rebase_accurate(data: Path, out: Path, no_eval: bool = False) -> int:
         model_version=ACCURATE_VERSION, base_model_version=base_meta["model_version"], adapter_version=adapter_version
     )
     meta.pop("metrics", None)
+    pin_voting_fast_model(out)
     meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if not no_eval and (data / "val_text.txt").exists():
         vt, vl = load_split(data, "val")
@@ -303,14 +360,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.search:
         search(texts, labels)
     t0 = time.perf_counter()
-    weights = fit(texts, labels, DEFAULT_CONFIG, DEFAULT_C)
-    print(f"trained on {len(texts)} tweets in {time.perf_counter() - t0:.1f}s")
+    weights, dropped = fit_cleaned(texts, labels, DEFAULT_CONFIG, DEFAULT_C)
+    print(f"trained on {len(texts) - dropped} tweets ({dropped} likely label errors dropped) in {time.perf_counter() - t0:.1f}s")
     meta = {
         "model_version": MODEL_VERSION,
         "labels": LABELS,
         "classifier": (
             f"NB-LR one-vs-rest (NB log-count ratio scaling, alpha={NB_ALPHA}), "
-            f"logistic regression C={DEFAULT_C}, idf={USE_IDF}"
+            f"logistic regression C={DEFAULT_C}, idf={USE_IDF}; fitted without the likely label errors "
+            f"(confident learning on 5-fold out-of-fold probabilities, share {CLEANING_SHARE}): {dropped} tweets dropped"
         ),
         "training_data": "XLM-T UMSAB Portuguese sentiment, train split (1,839 tweets), derived from TweetSentBR",
         "licence_note": (

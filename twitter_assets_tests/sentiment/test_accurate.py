@@ -12,7 +12,7 @@ from twitter_assets import sentiment
 from twitter_assets.assets.sentiment import DAILY_SENTIMENT_KEY, TWEET_SENTIMENT_KEY
 from twitter_assets.assets.silver import SILVER_TWEETS_KEY
 from twitter_assets.sentiment import LABELS, MODEL_VERSION
-from twitter_assets.sentiment.accurate import AccurateModeUnavailable, load_e5_weights
+from twitter_assets.sentiment.accurate import VOTING_FAST_DIR, AccurateModeUnavailable, load_e5_weights
 from twitter_assets_tests.pipeline_fixtures import land, tweet
 from twitter_assets_tests.sentiment.test_sentiment import DATA, needs_data
 
@@ -61,12 +61,28 @@ def test_an_adapter_paired_with_another_fast_model_is_refused(tmp_path, accurate
 
     for name in ("model.json", "weights.npz", "accurate.npz", ADAPTER_META_FILE):
         shutil.copy(MODEL_DIR / name, tmp_path / name)
+    shutil.copytree(MODEL_DIR / VOTING_FAST_DIR, tmp_path / VOTING_FAST_DIR)
     assert AccurateScorer(tmp_path, e5=accurate.e5).model_version == ACCURATE_VERSION
     meta = json.loads((tmp_path / ADAPTER_META_FILE).read_text(encoding="utf-8"))
     meta["base_model_version"] = "hashlr-pt-2"
     (tmp_path / ADAPTER_META_FILE).write_text(json.dumps(meta), encoding="utf-8")
-    with pytest.raises(ValueError, match=r"votes with the fast model hashlr-pt-2, but .* is hashlr-pt-3.*--rebase"):
+    refused = r"votes with the fast model hashlr-pt-2, but .*accurate_fast.model.json is hashlr-pt-3.*--rebase"
+    with pytest.raises(ValueError, match=refused):
         AccurateScorer(tmp_path, e5=accurate.e5)
+
+
+def test_the_vote_keeps_the_fast_model_it_was_built_with(accurate):
+    """Retraining the fast mode (hashlr-pt-4) does not change the accurate mode's output: it votes with the pinned
+    hashlr-pt-3, with which its equal vote was chosen, while the fast mode scores with the new model."""
+    from twitter_assets.sentiment.accurate import AccurateScorer
+    from twitter_assets.sentiment.model import MODEL_DIR, Scorer
+
+    assert accurate.meta["model_version"] == accurate.adapter_meta["base_model_version"] == "hashlr-pt-3"
+    assert sentiment.scorer("fast").model_version == MODEL_VERSION != "hashlr-pt-3"
+    texts = ["adorei o curso", "não gostei nada", "o curso começa amanhã", "bom, mas caro"]
+    voting_fast = super(AccurateScorer, accurate).logits(texts)[0]
+    np.testing.assert_array_equal(voting_fast, Scorer(MODEL_DIR / VOTING_FAST_DIR).logits(texts)[0])
+    assert not np.allclose(voting_fast, sentiment.scorer("fast").logits(texts)[0])
 
 
 def test_missing_extra_names_what_to_install(monkeypatch):
@@ -87,7 +103,8 @@ def accurate_val_macro_f1(accurate) -> float:
 
 @needs_data
 def test_accurate_val_macro_f1_does_not_regress(accurate_val_macro_f1):
-    """Shipped figure: 0.6489 on val (e5lora-pt-2 0.6487, e5lora-pt-1 0.6428, e5stack-pt-1 0.6312; fast mode 0.6026)."""
+    """Shipped figure: 0.6489 on val (e5lora-pt-2 0.6487, e5lora-pt-1 0.6428, e5stack-pt-1 0.6312; its pinned fast member
+    hashlr-pt-3 0.6026; the fast mode, hashlr-pt-4, 0.6218)."""
     assert accurate_val_macro_f1 >= 0.645
 
 

@@ -117,6 +117,7 @@ def test_training_network_is_the_inference_network(e5):
 def test_adapter_trained_against_another_model_file_fails_clearly(tmp_path, e5):
     for name in ("model.json", "weights.npz", accurate.ADAPTER_FILE, accurate.ADAPTER_META_FILE):
         shutil.copy(MODEL_DIR / name, tmp_path / name)
+    shutil.copytree(MODEL_DIR / accurate.VOTING_FAST_DIR, tmp_path / accurate.VOTING_FAST_DIR)
     meta = json.loads((tmp_path / accurate.ADAPTER_META_FILE).read_text(encoding="utf-8"))
     meta["e5_sha256"] = "0" * 64
     (tmp_path / accurate.ADAPTER_META_FILE).write_text(json.dumps(meta), encoding="utf-8")
@@ -163,6 +164,9 @@ def test_fine_tuning_writes_an_adapter_the_accurate_scorer_loads(tmp_path, e5, c
     with np.load(out / accurate.ADAPTER_FILE) as adapter:  # two rank-2 runs stacked
         assert adapter["l0.q.A"].shape == (4, e5.H) and adapter["l11.fo.B"].shape == (e5.H, 4)
         assert np.abs(adapter["l11.fo.B"]).max() > 0  # B and the head start at zero: training moved them
+    pinned = out / accurate.VOTING_FAST_DIR  # the vote keeps the fast model it was trained beside
+    assert (pinned / "weights.npz").read_bytes() == (out / "weights.npz").read_bytes()
+    assert json.loads((pinned / "model.json").read_text(encoding="utf-8"))["model_version"] == meta["base_model_version"]
     scorer = accurate.AccurateScorer(out, e5=e5)
     labels_out, scores = scorer.score(texts[:6] + [""])
     assert len(labels_out) == 7 and labels_out[-1] == "neutral" and scores[-1] == 0.0
