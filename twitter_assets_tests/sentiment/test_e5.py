@@ -155,6 +155,7 @@ def test_fine_tuning_writes_an_adapter_the_accurate_scorer_loads(tmp_path, e5, c
     printed = capsys.readouterr().out
     for what in ("seed 0, epoch 1", "seed 1, epoch 1", "soup of seeds [0, 1]"):
         assert f"holdout (5 train tweets) {what}: macro-F1 " in printed and ", vote " in printed
+        assert "(with the label-cleaned fast model: " in printed
     assert not (out / accurate.ADAPTER_FILE).exists()  # choosing settings writes nothing
 
     assert train_accurate(data, out, config=config, seeds=(0, 1)) == 0
@@ -170,3 +171,11 @@ def test_fine_tuning_writes_an_adapter_the_accurate_scorer_loads(tmp_path, e5, c
     scorer = accurate.AccurateScorer(out, e5=e5)
     labels_out, scores = scorer.score(texts[:6] + [""])
     assert len(labels_out) == 7 and labels_out[-1] == "neutral" and scores[-1] == 0.0
+
+    shipped = json.loads((out / "model.json").read_text(encoding="utf-8"))  # a newer fast model is shipped...
+    (out / "model.json").write_text(json.dumps({**shipped, "model_version": "hashlr-pt-99"}), encoding="utf-8")
+    assert train_accurate(data, out, config=config, seeds=(0,)) == 0  # ...a retrained adapter keeps the pinned one
+    assert json.loads((out / accurate.ADAPTER_META_FILE).read_text(encoding="utf-8"))["base_model_version"] == (
+        shipped["model_version"]
+    )
+    assert accurate.AccurateScorer(out, e5=e5).meta["model_version"] == shipped["model_version"]
