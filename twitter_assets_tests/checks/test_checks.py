@@ -1,7 +1,9 @@
 """Every asset check passes on a clean backfill and fails, with a message a person understands,
 when its data is broken on purpose."""
 
+import json
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -72,9 +74,17 @@ def tamper(pipeline, table: str, sql: str, params: dict | None = None, day: date
 
 
 def break_raw(pipeline, day: date, edit) -> None:
+    """Re-land the day as `edit(pages, manifest)` returns it. Tokens that no longer match the pages (a page
+    dropped) cannot be landed: the manifest is then edited by hand after the landing, as a person could."""
     landing = pipeline.lake.read_raw_day("aluraonline", day)
     pages, manifest = edit([dict(page) for page in landing.pages], dict(landing.manifest))
-    pipeline.lake.write_raw_day("aluraonline", day, pages, manifest)
+    tokens = manifest.pop("pagination_tokens")
+    committed = pipeline.lake.write_raw_day(
+        "aluraonline", day, pages, {**manifest, "pagination_tokens": tokens[: len(pages)]}
+    )
+    if len(tokens) != len(pages):
+        path = Path(pipeline.lake.raw_manifest_path("aluraonline", day))
+        path.write_text(json.dumps({**committed, "pagination_tokens": tokens}), encoding="utf-8")
 
 
 def test_dropped_page_breaks_the_next_token_chain(make_pipeline):
