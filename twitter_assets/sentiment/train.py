@@ -1,6 +1,7 @@
 """Train the shipped model: ``python -m twitter_assets.sentiment.train ../shared/fixtures/sentiment_pt``.
 
-Fits a multinomial logistic regression (scikit-learn, a dev dependency) on the ``train`` split only, with the
+Fits NB-LR (one-vs-rest logistic regressions over NB-scaled features; scikit-learn, a dev dependency) on the
+``train`` split only, without the tweets whose label is likely wrong (:func:`likely_label_errors`), with the
 featuriser of :mod:`.features`, and writes ``weights.npz`` + ``model.json`` into ``--out`` (default: the
 package's ``model/`` folder). Deterministic: no randomness in featurising, lbfgs from zero, fixed CV folds.
 ``--search`` first runs a small grid with stratified 5-fold cross-validation on train (never on val) and
